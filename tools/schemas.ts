@@ -1,0 +1,63 @@
+// zod schemas are the single source of truth for executor and generator
+// options; every schema.json is generated from the `optionsSchema` export of
+// the schema.ts beside it. `npm run schemas` writes them; schemas.spec.ts
+// fails when a committed schema.json drifts from its zod source.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+
+export interface SchemaFile {
+  /** e.g. packages/script-gen/src/executors/gen-script/schema.json */
+  jsonPath: string;
+  tsPath: string;
+  kind: 'executor' | 'generator';
+  name: string;
+  description?: string;
+}
+
+const root = join(__dirname, '..');
+
+export function listSchemaFiles(): SchemaFile[] {
+  const files: SchemaFile[] = [];
+  for (const pkg of readdirSync(join(root, 'packages'))) {
+    for (const [kind, manifest, key] of [
+      ['executor', 'executors.json', 'executors'],
+      ['generator', 'generators.json', 'generators'],
+    ] as const) {
+      const manifestPath = join(root, 'packages', pkg, manifest);
+      if (!existsSync(manifestPath)) continue;
+      const entries = JSON.parse(readFileSync(manifestPath, 'utf8'))[key] ?? {};
+      for (const [name, entry] of Object.entries<{ schema: string; description?: string }>(entries)) {
+        const jsonPath = join('packages', pkg, entry.schema);
+        files.push({
+          jsonPath,
+          tsPath: join(dirname(jsonPath), 'schema.ts'),
+          kind,
+          name,
+          description: entry.description,
+        });
+      }
+    }
+  }
+  return files;
+}
+
+export function renderSchemaJson(file: SchemaFile): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(join(root, file.tsPath)) as { optionsSchema?: z.ZodType };
+  if (!mod.optionsSchema) throw new Error(`${file.tsPath} must export optionsSchema (a zod schema)`);
+  const json = z.toJSONSchema(mod.optionsSchema, { io: 'input', target: 'draft-7', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  delete json.$schema;
+  const nx = {
+    $schema: 'https://json-schema.org/schema',
+    version: 2,
+    title: file.name,
+    description: file.description,
+    ...json,
+    ...(file.kind === 'generator' ? { cli: 'nx' } : {}),
+  };
+  return `${JSON.stringify(nx, null, 2)}\n`;
+}
