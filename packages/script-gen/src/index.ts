@@ -1,1 +1,2 @@
 export * from './lib/iscsi-name';
+export * from './lib/san-uri';
