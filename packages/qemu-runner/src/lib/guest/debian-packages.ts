@@ -1,0 +1,79 @@
+// Debian packages for guest images, fetched with the host's apt (its package
+// lists are present; `apt-get download` needs no root and installs nothing).
+// Every .deb is kept in the cache under its own file name (name_version_arch),
+// so a second call downloads nothing.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runHostCommand } from './run-command';
+
+export interface DownloadDebianPackagesOptions {
+  /** Cache root; .deb files go to `<cacheDir>/debs`. */
+  cacheDir: string;
+  /** Also fetch the Depends/PreDepends closure (no Recommends/Suggests). */
+  closure: boolean;
+  /** Package names to leave out of the closure (e.g. an alternative we do not want). */
+  exclude?: string[];
+}
+
+/** The names of `names` plus everything they depend on (apt-cache depends --recurse). */
+export async function debianDependencyClosure(names: string[], exclude: string[] = []): Promise<string[]> {
+  const { stdout } = await runHostCommand('apt-cache', [
+    'depends',
+    '--recurse',
+    '--no-recommends',
+    '--no-suggests',
+    '--no-conflicts',
+    '--no-breaks',
+    '--no-replaces',
+    '--no-enhances',
+    ...names,
+  ]);
+  const skip = new Set(exclude);
+  // Lines at column 0 are package names; virtual packages print as <name>,
+  // foreign-architecture ones carry a ':' suffix. Neither is downloadable.
+  const all = stdout
+    .split('\n')
+    .filter((line) => /^[a-z0-9]/.test(line) && !line.includes(':'))
+    .map((line) => line.trim());
+  return [...new Set(all)].filter((name) => !skip.has(name)).sort();
+}
+
+/** The .deb file names apt would download for `names`, without downloading. */
+async function plannedDebFiles(names: string[]): Promise<string[]> {
+  const { stdout } = await runHostCommand('apt-get', ['download', '--print-uris', ...names]);
+  // Each line: 'URI' file_name size SHA256:...
+  return stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[1])
+    .filter((file): file is string => Boolean(file && file.endsWith('.deb')));
+}
+
+/** Downloads `names` (and their closure when asked) into the cache; returns the .deb paths. */
+export async function downloadDebianPackages(names: string[], options: DownloadDebianPackagesOptions): Promise<string[]> {
+  if (names.length === 0) return [];
+  const wanted = options.closure
+    ? await debianDependencyClosure(names, options.exclude)
+    : names.filter((name) => !(options.exclude ?? []).includes(name));
+  const debDir = join(options.cacheDir, 'debs');
+  mkdirSync(debDir, { recursive: true });
+  const files = await plannedDebFiles(wanted);
+  const missing = files.filter((file) => !existsSync(join(debDir, file)));
+  if (missing.length > 0) {
+    // apt-get download names files after the package; download into a private
+    // folder and move each file in, so parallel builds never see a partial .deb.
+    const staging = mkdtempSync(join(debDir, '.download-'));
+    try {
+      const missingNames = missing.map((file) => decodeURIComponent(file.split('_')[0]));
+      await runHostCommand('apt-get', ['download', '-q', ...missingNames], { cwd: staging });
+      for (const file of readdirSync(staging)) {
+        if (file.endsWith('.deb')) renameSync(join(staging, file), join(debDir, file));
+      }
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  const paths = files.map((file) => join(debDir, file));
+  const absent = paths.filter((path) => !existsSync(path));
+  if (absent.length) throw new Error(`apt-get download did not produce ${absent.join(', ')}`);
+  return paths;
+}

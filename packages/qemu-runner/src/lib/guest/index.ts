@@ -1,0 +1,6 @@
+export { workspaceCacheDir, findWorkspaceRoot } from './cache-dir';
+export { downloadDebianPackages, debianDependencyClosure, type DownloadDebianPackagesOptions } from './debian-packages';
+export { extractDebs, restoreMergedUsr } from './extract-debs';
+export { ensureCloudKernel, cloudKernelPackage, type CloudKernel } from './cloud-kernel';
+export { addKernelModules, resolveModuleClosure } from './kernel-modules';
+export { buildInitramfs, treeKey, type BuildInitramfsOptions, type BuiltInitramfs } from './initramfs';
