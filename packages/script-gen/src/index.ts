@@ -1,2 +1,3 @@
 export * from './lib/iscsi-name';
 export * from './lib/san-uri';
+export * from './lib/lab-script';
