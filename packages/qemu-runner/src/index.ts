@@ -1,0 +1,2 @@
+export * from './lib/vm';
+export * from './lib/guest';

@@ -1,0 +1,6 @@
+export * from './vm-spec';
+export * from './qemu-argv';
+export * from './qmp-client';
+export * from './serial-console';
+export * from './start-qemu';
+export { liveVmCount } from './live-vms';

@@ -1,0 +1,67 @@
+// Process-wide registry of running VMs: whatever ends this process (normal
+// exit, SIGINT, SIGTERM), every QEMU it started is stopped and its temp dir
+// removed. QEMU is also started under `setpriv --pdeathsig SIGKILL` when
+// available, which covers the one case no handler can: this process being
+// SIGKILLed.
+
+export interface LiveVm {
+  /** Graceful, async stop (QMP quit, then signals), then temp dir removal. */
+  stop(): Promise<void>;
+  /** Last-resort synchronous stop for process 'exit': SIGKILL and rmSync. */
+  killNow(): void;
+}
+
+const live = new Set<LiveVm>();
+let installed = false;
+let stoppingForSignal = false;
+
+function onExit(): void {
+  for (const vm of live) vm.killNow();
+  live.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (stoppingForSignal) return;
+  stoppingForSignal = true;
+  const all = [...live].map((vm) => vm.stop().catch(() => vm.killNow()));
+  void Promise.all(all).finally(() => {
+    uninstall();
+    // Only re-raise when nobody else handles the signal (Nx, Jest, a CLI):
+    // then the process dies of it, as it would have without us.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    stoppingForSignal = false;
+  });
+}
+
+const onSigint = () => onSignal('SIGINT');
+const onSigterm = () => onSignal('SIGTERM');
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', onExit);
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+}
+
+function uninstall(): void {
+  if (!installed) return;
+  installed = false;
+  process.off('exit', onExit);
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigterm);
+}
+
+export function registerLiveVm(vm: LiveVm): void {
+  live.add(vm);
+  install();
+}
+
+export function unregisterLiveVm(vm: LiveVm): void {
+  live.delete(vm);
+  if (live.size === 0 && !stoppingForSignal) uninstall();
+}
+
+export function liveVmCount(): number {
+  return live.size;
+}

@@ -1,0 +1,95 @@
+import { buildQemuArgv, VmSpecError } from './qemu-argv';
+import type { VmSpec } from './vm-spec';
+
+const base: VmSpec = {
+  memoryMiB: 128,
+  nics: [{ model: 'rtl8139', netdev: { kind: 'user' } }],
+  serialFile: '/tmp/x/serial.log',
+  qmpSocket: '/tmp/x/qmp.sock',
+};
+
+function pairs(argv: string[], flag: string): string[] {
+  return argv.flatMap((arg, i) => (arg === flag ? [argv[i + 1]] : []));
+}
+
+describe('buildQemuArgv', () => {
+  it('defaults to TCG, serial to a file, monitor off, QMP on a unix socket, no display', () => {
+    const argv = buildQemuArgv(base);
+    expect(pairs(argv, '-accel')).toEqual(['tcg']);
+    expect(argv).toContain('-nographic');
+    expect(pairs(argv, '-serial')).toEqual(['file:/tmp/x/serial.log']);
+    expect(pairs(argv, '-monitor')).toEqual(['none']);
+    expect(pairs(argv, '-qmp')).toEqual(['unix:/tmp/x/qmp.sock,server=on,wait=off']);
+    expect(pairs(argv, '-m')).toEqual(['128']);
+  });
+
+  it('auto tries KVM, then TCG', () => {
+    expect(pairs(buildQemuArgv({ ...base, accel: 'auto' }), '-accel')).toEqual(['kvm', 'tcg']);
+    expect(pairs(buildQemuArgv({ ...base, accel: 'kvm' }), '-accel')).toEqual(['kvm']);
+  });
+
+  it('boots from the first NIC by default (no key press), with romfile and MAC', () => {
+    const argv = buildQemuArgv({
+      ...base,
+      nics: [
+        {
+          model: 'rtl8139',
+          romfile: '/usr/lib/ipxe/qemu/pxe-rtl8139.rom',
+          mac: '52:54:00:12:34:56',
+          netdev: { kind: 'user', tftpDir: '/srv/t', bootfile: 'boot.ipxe' },
+        },
+      ],
+    });
+    expect(pairs(argv, '-boot')).toEqual(['n']);
+    expect(pairs(argv, '-netdev')).toEqual(['user,id=net0,tftp=/srv/t,bootfile=boot.ipxe']);
+    expect(pairs(argv, '-device')).toEqual([
+      'rtl8139,netdev=net0,mac=52:54:00:12:34:56,romfile=/usr/lib/ipxe/qemu/pxe-rtl8139.rom,bootindex=1',
+    ]);
+  });
+
+  it('publishes host forwards on loopback only', () => {
+    const argv = buildQemuArgv({
+      ...base,
+      nics: [{ model: 'virtio-net-pci', netdev: { kind: 'user', hostForwards: [{ hostPort: 2222, guestPort: 22 }] } }],
+    });
+    expect(pairs(argv, '-netdev')).toEqual(['user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22']);
+  });
+
+  it('escapes commas in paths (QEMU option syntax)', () => {
+    const argv = buildQemuArgv({ ...base, nics: [{ model: 'e1000', netdev: { kind: 'user', tftpDir: '/a,b' } }] });
+    expect(pairs(argv, '-netdev')).toEqual(['user,id=net0,tftp=/a,,b']);
+  });
+
+  it('uses OVMF pflash drives for UEFI', () => {
+    const argv = buildQemuArgv({ ...base, firmware: 'uefi', uefi: { code: '/o/CODE.fd', vars: '/t/VARS.fd' } });
+    expect(pairs(argv, '-drive')).toEqual([
+      'if=pflash,format=raw,unit=0,readonly=on,file=/o/CODE.fd',
+      'if=pflash,format=raw,unit=1,file=/t/VARS.fd',
+    ]);
+  });
+
+  it('adds kernel, initrd and append, and then does not force network boot', () => {
+    const argv = buildQemuArgv({ ...base, kernel: { path: '/k/vmlinuz', initrd: '/k/initrd', append: 'console=ttyS0' } });
+    expect(pairs(argv, '-kernel')).toEqual(['/k/vmlinuz']);
+    expect(pairs(argv, '-initrd')).toEqual(['/k/initrd']);
+    expect(pairs(argv, '-append')).toEqual(['console=ttyS0']);
+    expect(argv).not.toContain('-boot');
+  });
+
+  it('builds socket netdevs', () => {
+    const argv = buildQemuArgv({ ...base, nics: [{ model: 'e1000', netdev: { kind: 'socket', listen: '127.0.0.1:4000' } }] });
+    expect(pairs(argv, '-netdev')).toEqual(['socket,id=net0,listen=127.0.0.1:4000']);
+  });
+
+  it.each<[string, Partial<VmSpec>, RegExp]>([
+    ['memoryMiB', { memoryMiB: 4 }, /^memoryMiB: .*at least 16/],
+    ['mac', { nics: [{ model: 'rtl8139', mac: '52-54', netdev: { kind: 'user' } }] }, /^nics\[0\]\.mac: .*52:54:00:12:34:56/],
+    ['uefi', { firmware: 'uefi' }, /^uefi: /],
+    ['hostPort', { nics: [{ model: 'e1000', netdev: { kind: 'user', hostForwards: [{ hostPort: 0, guestPort: 22 }] } }] }, /hostForwards\[0\]\.hostPort/],
+    ['socket', { nics: [{ model: 'e1000', netdev: { kind: 'socket' } }] }, /^nics\[0\]\.netdev: /],
+    ['accel', { accel: 'hvf' as never }, /^accel: .*'tcg'/],
+  ])('rejects a bad %s with an error naming the field and the fix', (_, change, message) => {
+    expect(() => buildQemuArgv({ ...base, ...change })).toThrow(VmSpecError);
+    expect(() => buildQemuArgv({ ...base, ...change })).toThrow(message);
+  });
+});

@@ -1,0 +1,128 @@
+// Pure VmSpec → qemu-system-x86_64 argv. No I/O, so every rule here is unit-tested.
+import type { NicSpec, VmSpec } from './vm-spec';
+
+export const QEMU_BINARY = 'qemu-system-x86_64';
+
+const MAC_PATTERN = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
+
+export class VmSpecError extends Error {
+  constructor(field: string, problem: string, fix: string) {
+    super(`${field}: ${problem}; ${fix}`);
+    this.name = 'VmSpecError';
+  }
+}
+
+/** QEMU's option syntax uses ',' as separator; a literal comma is written ',,'. */
+function optionValue(value: string): string {
+  return value.replace(/,/g, ',,');
+}
+
+function accelArgs(accel: VmSpec['accel']): string[] {
+  switch (accel ?? 'tcg') {
+    case 'tcg':
+      return ['-accel', 'tcg'];
+    case 'kvm':
+      return ['-accel', 'kvm'];
+    case 'auto':
+      // QEMU tries the accelerators in order and keeps the first that initialises.
+      return ['-accel', 'kvm', '-accel', 'tcg'];
+    default:
+      throw new VmSpecError('accel', `unknown accelerator ${JSON.stringify(accel)}`, "use 'tcg', 'kvm' or 'auto'");
+  }
+}
+
+function netdevArg(nic: NicSpec, id: string, index: number): string {
+  const netdev = nic.netdev;
+  if (netdev.kind === 'user') {
+    const parts = ['user', `id=${id}`];
+    if (netdev.tftpDir) parts.push(`tftp=${optionValue(netdev.tftpDir)}`);
+    if (netdev.bootfile) parts.push(`bootfile=${optionValue(netdev.bootfile)}`);
+    for (const [j, fwd] of (netdev.hostForwards ?? []).entries()) {
+      for (const [name, port] of [
+        ['hostPort', fwd.hostPort],
+        ['guestPort', fwd.guestPort],
+      ] as const) {
+        if (!Number.isInteger(port) || port < 1 || port > 65535) {
+          throw new VmSpecError(
+            `nics[${index}].netdev.hostForwards[${j}].${name}`,
+            `${port} is not a TCP port`,
+            'use an integer from 1 to 65535',
+          );
+        }
+      }
+      // Loopback only: a lab guest's services must never be reachable from other hosts.
+      parts.push(`hostfwd=${fwd.protocol ?? 'tcp'}:127.0.0.1:${fwd.hostPort}-:${fwd.guestPort}`);
+    }
+    return parts.join(',');
+  }
+  if (netdev.kind === 'socket') {
+    const modes = (['listen', 'connect', 'mcast'] as const).filter((k) => netdev[k]);
+    if (modes.length !== 1) {
+      throw new VmSpecError(
+        `nics[${index}].netdev`,
+        `a socket netdev needs exactly one of listen, connect, mcast (got ${modes.length})`,
+        'set one of them to host:port',
+      );
+    }
+    return `socket,id=${id},${modes[0]}=${optionValue(netdev[modes[0]] as string)}`;
+  }
+  throw new VmSpecError(`nics[${index}].netdev.kind`, 'unknown netdev kind', "use 'user' or 'socket'");
+}
+
+export function buildQemuArgv(spec: VmSpec): string[] {
+  if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 16) {
+    throw new VmSpecError('memoryMiB', `${spec.memoryMiB} is too small or not an integer`, 'use at least 16 (MiB)');
+  }
+  if (!spec.serialFile) throw new VmSpecError('serialFile', 'missing', 'give a file path for the serial console');
+  if (!spec.qmpSocket) throw new VmSpecError('qmpSocket', 'missing', 'give a unix socket path for QMP');
+
+  const argv: string[] = [];
+  argv.push(...accelArgs(spec.accel));
+  if (spec.machine) argv.push('-machine', spec.machine);
+  argv.push('-m', String(spec.memoryMiB));
+  if (spec.cpus !== undefined) argv.push('-smp', String(spec.cpus));
+
+  // -nographic turns on SeaBIOS's serial console redirection, so SeaBIOS's and
+  // iPXE's text reach the serial port (facts.md); the serial port goes to a
+  // file and the monitor nowhere, so QEMU never touches the terminal.
+  argv.push('-nographic', '-serial', `file:${spec.serialFile}`, '-monitor', 'none');
+  argv.push('-qmp', `unix:${spec.qmpSocket},server=on,wait=off`);
+
+  if ((spec.firmware ?? 'bios') === 'uefi') {
+    if (!spec.uefi) {
+      throw new VmSpecError('uefi', 'firmware is uefi but no OVMF paths were given', 'set uefi.code and uefi.vars');
+    }
+    argv.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optionValue(spec.uefi.code)}`);
+    argv.push('-drive', `if=pflash,format=raw,unit=1,file=${optionValue(spec.uefi.vars)}`);
+  } else if (spec.firmware !== 'bios' && spec.firmware !== undefined) {
+    throw new VmSpecError('firmware', `unknown firmware ${JSON.stringify(spec.firmware)}`, "use 'bios' or 'uefi'");
+  }
+
+  const bootFromNetwork = spec.bootFromNetwork ?? !spec.kernel;
+  for (const [i, nic] of spec.nics.entries()) {
+    if (!nic.model) throw new VmSpecError(`nics[${i}].model`, 'missing', 'give a QEMU NIC model such as rtl8139');
+    if (nic.mac !== undefined && !MAC_PATTERN.test(nic.mac)) {
+      throw new VmSpecError(`nics[${i}].mac`, `${JSON.stringify(nic.mac)} is not a MAC address`, 'write it as 52:54:00:12:34:56');
+    }
+    const id = `net${i}`;
+    argv.push('-netdev', netdevArg(nic, id, i));
+    const device = [nic.model, `netdev=${id}`];
+    if (nic.mac) device.push(`mac=${nic.mac.toLowerCase()}`);
+    if (nic.romfile) device.push(`romfile=${optionValue(nic.romfile)}`);
+    // bootindex puts the NIC first for OVMF too, which ignores -boot's legacy order.
+    if (bootFromNetwork && i === 0) device.push('bootindex=1');
+    argv.push('-device', device.join(','));
+  }
+  if (bootFromNetwork) {
+    if (spec.nics.length === 0) throw new VmSpecError('bootFromNetwork', 'no NIC to boot from', 'add a NIC or set bootFromNetwork false');
+    argv.push('-boot', 'n');
+  }
+
+  if (spec.kernel) {
+    argv.push('-kernel', spec.kernel.path);
+    if (spec.kernel.initrd) argv.push('-initrd', spec.kernel.initrd);
+    if (spec.kernel.append) argv.push('-append', spec.kernel.append);
+  }
+  argv.push(...(spec.extraArgs ?? []));
+  return argv;
+}

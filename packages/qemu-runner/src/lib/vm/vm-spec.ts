@@ -1,0 +1,70 @@
+// The typed description of one QEMU guest. buildQemuArgv turns it into argv;
+// startQemu fills in the per-run paths (serial file, QMP socket, OVMF vars).
+
+export type Accel = 'tcg' | 'kvm' | 'auto';
+export type Firmware = 'bios' | 'uefi';
+
+export interface HostForward {
+  hostPort: number;
+  guestPort: number;
+  protocol?: 'tcp';
+}
+
+export interface UserNetdev {
+  kind: 'user';
+  /** Served over QEMU's built-in TFTP server at 10.0.2.2. */
+  tftpDir?: string;
+  /** Handed out by QEMU's DHCP server as the boot file name (a path inside tftpDir). */
+  bootfile?: string;
+  /** Published on host loopback only (127.0.0.1), never on other interfaces. */
+  hostForwards?: HostForward[];
+}
+
+export interface SocketNetdev {
+  kind: 'socket';
+  /** Exactly one of listen / connect / mcast, as QEMU's `-netdev socket` takes it (host:port). */
+  listen?: string;
+  connect?: string;
+  mcast?: string;
+}
+
+export type NetdevSpec = UserNetdev | SocketNetdev;
+
+export interface NicSpec {
+  /** QEMU device model: rtl8139, virtio-net-pci, e1000, e1000e, … */
+  model: string;
+  /** Option ROM for this NIC (a built iPXE ROM, or the distro's stock ROM). */
+  romfile?: string;
+  mac?: string;
+  netdev: NetdevSpec;
+}
+
+export interface KernelSpec {
+  path: string;
+  initrd?: string;
+  append?: string;
+}
+
+export interface UefiFirmwarePaths {
+  /** Read-only OVMF code image. */
+  code: string;
+  /** Writable per-run copy of OVMF_VARS (startQemu makes it). */
+  vars: string;
+}
+
+export interface VmSpec {
+  accel?: Accel;
+  machine?: string;
+  memoryMiB: number;
+  cpus?: number;
+  firmware?: Firmware;
+  /** Required for firmware 'uefi'; startQemu fills it in from Debian's ovmf package when absent. */
+  uefi?: UefiFirmwarePaths;
+  kernel?: KernelSpec;
+  nics: NicSpec[];
+  /** Boot the first NIC's ROM first, so no key press is needed (default true when there is no kernel). */
+  bootFromNetwork?: boolean;
+  serialFile: string;
+  qmpSocket: string;
+  extraArgs?: string[];
+}
