@@ -1,0 +1,297 @@
+// buildRom: script + source + overrides → ROM and manifest.json in the
+// firmware folder. Each configuration (source identity, overrides, debug)
+// gets its own build tree in the cache, reused across builds so only what
+// changed is rebuilt, and locked so two builds never run make in one tree.
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { ConfigOverrides, mergeLocalHeader, renderOverrides } from './config-overrides';
+import { withLock } from './lock';
+import { MakeProgress, summarizeMakeFailure } from './make-output';
+import { Manifest, renderManifest, sha256File } from './manifest';
+import { HOW_TO_PROVIDE_SOURCE, ResolvedSource, SourceOption, identityString, ipxeCacheDir, resolveSource } from './source';
+import { Format, Platform, makeTargetFor, stockRomFor } from './targets';
+import { missingTools, missingToolsMessage } from './toolchain';
+
+export interface BuildRomOptions {
+  /** The iPXE script to embed (workspace-relative or absolute). */
+  script: string;
+  nic?: string;
+  platform?: Platform;
+  format?: Format;
+  makeTarget?: string;
+  source?: SourceOption;
+  /** "stock": with no source, bundle the distro's stock ROM and hand the script over TFTP. */
+  fallback?: 'none' | 'stock';
+  overrides?: ConfigOverrides;
+  /** iPXE DEBUG= value, e.g. "iscsi,ibft:3". */
+  debug?: string;
+  jobs?: number;
+  /** Firmware folder (workspace-relative or absolute). */
+  outputPath: string;
+}
+
+export interface BuildContext {
+  workspaceRoot: string;
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+  /** Defaults to ipxeCacheDir(workspaceRoot, env). */
+  cacheDir?: string;
+  /** Progress line interval. */
+  progressEveryMs?: number;
+}
+
+export class MissingSourceError extends Error {}
+export class MakeFailedError extends Error {}
+
+/** The file name QEMU's TFTP serves in stock mode (`-netdev user,tftp=<firmware>,bootfile=boot.ipxe`). */
+export const STOCK_SCRIPT_NAME = 'boot.ipxe';
+export const MANIFEST_NAME = 'manifest.json';
+
+const DEBUG_VALUE = /^[A-Za-z0-9_]+(:[0-9]+)?(,[A-Za-z0-9_]+(:[0-9]+)?)*$/;
+
+export function validateDebug(debug: string | undefined): string | undefined {
+  if (debug === undefined || debug === '') return undefined;
+  if (!DEBUG_VALUE.test(debug)) {
+    throw new Error(`debug "${debug}" is not an iPXE DEBUG= list: object names with optional :level, comma-separated (e.g. "iscsi,ibft:3")`);
+  }
+  return debug;
+}
+
+export interface MakeInvocation {
+  argv: string[];
+  env: Record<string, string>;
+}
+
+// Variables iPXE's make would pick up from the environment and that change
+// what it builds; a build sees only what we pass on the command line.
+const MAKE_ENV_LEAKS = ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'DEBUG', 'EMBED', 'EMBEDDED_IMAGE', 'CROSS', 'CROSS_COMPILE',
+  'ARCH', 'CFLAGS', 'LDFLAGS', 'EXTRA_CFLAGS', 'V', 'BIN', 'GITVERSION', 'CONFIG', 'TRUST', 'CERT', 'PRIVKEY'];
+
+/** `make -C <tree>/src <target> EMBED=<script> [DEBUG=..] [GITVERSION=..] -j<n>` and its environment. */
+export function makeInvocation(args: {
+  tree: string;
+  target: string;
+  embed: string;
+  debug?: string;
+  jobs: number;
+  source: Pick<ResolvedSource, 'identity' | 'sourceDateEpoch'>;
+  env?: NodeJS.ProcessEnv;
+}): MakeInvocation {
+  const argv = ['-C', join(args.tree, 'src'), args.target, `EMBED=${args.embed}`];
+  if (args.debug) argv.push(`DEBUG=${args.debug}`);
+  // The tree is a copy without .git; tell make the commit so the version string says it.
+  if (args.source.identity.kind === 'git') argv.push(`GITVERSION=${args.source.identity.commit}`);
+  argv.push(`-j${args.jobs}`);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(args.env ?? process.env)) {
+    if (v !== undefined && !MAKE_ENV_LEAKS.includes(k)) env[k] = v;
+  }
+  Object.assign(env, { SOURCE_DATE_EPOCH: String(args.source.sourceDateEpoch), LC_ALL: 'C', TZ: 'UTC' });
+  return { argv, env };
+}
+
+/** The build tree for a configuration: same source, overrides and debug → same folder. */
+export function treeKey(source: ResolvedSource, renderedOverrides: Record<string, string>, debug?: string): string {
+  const key = JSON.stringify({ v: 1, source: identityString(source.identity), overrides: renderedOverrides, debug: debug ?? null });
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+function abs(workspaceRoot: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(workspaceRoot, p);
+}
+
+function readScript(workspaceRoot: string, script: string): { file: string; sha256: string } {
+  const file = abs(workspaceRoot, script);
+  if (!existsSync(file)) {
+    throw new Error(`script ${script} not found: run the project's gen-script target first, or set the script option to an iPXE script`);
+  }
+  const head = readFileSync(file, 'utf8').slice(0, 6);
+  if (head !== '#!ipxe') throw new Error(`script ${script} does not start with "#!ipxe"; iPXE would not run it`);
+  return { file, sha256: sha256File(file) };
+}
+
+function prepareOutput(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+}
+
+/** Stock fallback: the distro's ROM for the NIC plus the script as boot.ipxe for QEMU's TFTP. */
+function bundleStock(options: BuildRomOptions, reason: string, ctx: BuildContext, script: { file: string; sha256: string }): Manifest {
+  const log = ctx.log ?? console.log;
+  const platform = options.platform ?? 'bios';
+  if (options.makeTarget || (options.format && options.format !== 'rom')) {
+    throw new MissingSourceError(
+      `${reason}; fallback "stock" only provides NIC ROMs (format "rom"), not ${options.makeTarget ?? `format "${options.format}"`}. ${HOW_TO_PROVIDE_SOURCE}`,
+    );
+  }
+  if (!options.nic) throw new Error('nic is required for fallback "stock" (the stock ROM is per NIC)');
+  const stock = stockRomFor(options.nic, platform);
+  const out = abs(ctx.workspaceRoot, options.outputPath);
+  prepareOutput(out);
+  const rom = basename(stock);
+  copyFileSync(stock, join(out, rom));
+  copyFileSync(script.file, join(out, STOCK_SCRIPT_NAME));
+  if (options.overrides && Object.keys(options.overrides).length) {
+    log('ipxe-builder: warning: overrides are ignored in stock mode (the stock ROM is prebuilt)');
+  }
+  log(
+    `ipxe-builder: WARNING: ${reason}. Using the STOCK ROM ${stock} (mode "stock"): the script is not embedded; ` +
+      `boot-vm must serve ${STOCK_SCRIPT_NAME} over QEMU's TFTP (-netdev user,tftp=<firmware>,bootfile=${STOCK_SCRIPT_NAME}).`,
+  );
+  const manifest: Manifest = {
+    mode: 'stock',
+    rom,
+    romSha256: sha256File(join(out, rom)),
+    makeTarget: null,
+    source: null,
+    sourceDateEpoch: null,
+    nic: options.nic,
+    platform,
+    format: 'rom',
+    script: { sha256: script.sha256, delivery: 'tftp', file: STOCK_SCRIPT_NAME },
+    overrides: options.overrides ?? {},
+    debug: null,
+    stockRom: rom,
+    reason,
+  };
+  writeFileSync(join(out, MANIFEST_NAME), renderManifest(manifest));
+  return manifest;
+}
+
+function runMake(inv: MakeInvocation, target: string, logFile: string, ctx: BuildContext): Promise<void> {
+  const log = ctx.log ?? console.log;
+  const progress = new MakeProgress(target, log, ctx.progressEveryMs);
+  const logStream = createWriteStream(logFile);
+  let output = '';
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('make', inv.argv, { env: inv.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let pending = '';
+    const onData = (chunk: Buffer) => {
+      logStream.write(chunk);
+      const text = chunk.toString('utf8');
+      output += text;
+      if (output.length > 4_000_000) output = output.slice(-2_000_000);
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) progress.line(line);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (err) => {
+      logStream.end();
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      logStream.end();
+      if (code === 0) {
+        log(progress.summary().replace(/\(.*\)$/, 'done'));
+        resolvePromise();
+        return;
+      }
+      reject(
+        new MakeFailedError(
+          `make ${target} failed (${signal ?? `exit ${code}`}):\n${summarizeMakeFailure(output)}\nfull log: ${logFile}`,
+        ),
+      );
+    });
+  });
+}
+
+/** Builds (or, with fallback "stock" and no source, bundles) the firmware and writes manifest.json. */
+export async function buildRom(options: BuildRomOptions, ctx: BuildContext): Promise<Manifest> {
+  const log = ctx.log ?? console.log;
+  const env = ctx.env ?? process.env;
+  const script = readScript(ctx.workspaceRoot, options.script);
+  const debug = validateDebug(options.debug);
+  const overrides = options.overrides ?? {};
+  const rendered = renderOverrides(overrides);
+  const fallback = options.fallback ?? 'none';
+  const platform = options.platform ?? 'bios';
+  const target = makeTargetFor({ nic: options.nic, platform, format: options.format, makeTarget: options.makeTarget });
+
+  const resolution = resolveSource({ source: options.source, workspaceRoot: ctx.workspaceRoot, env, log });
+  if (resolution.status === 'unavailable') {
+    if (fallback === 'stock') return bundleStock(options, resolution.reason, ctx, script);
+    throw new MissingSourceError(`${resolution.reason}. ${HOW_TO_PROVIDE_SOURCE}`);
+  }
+  const source = resolution.source;
+
+  const missing = missingTools(target, env);
+  if (missing.length) throw new Error(missingToolsMessage(missing));
+
+  const cacheDir = ctx.cacheDir ?? ipxeCacheDir(ctx.workspaceRoot, env);
+  const treesDir = join(cacheDir, 'trees');
+  mkdirSync(treesDir, { recursive: true });
+  const key = treeKey(source, rendered, debug);
+  const tree = join(treesDir, key);
+  const out = abs(ctx.workspaceRoot, options.outputPath);
+  log(`ipxe-builder: ${target} from ${source.origin} ${source.location}`);
+
+  return withLock(
+    `${tree}.lock`,
+    async () => {
+      const marker = join(tree, '.ibft-lab-tree.json');
+      if (!existsSync(marker)) {
+        log(`ipxe-builder: preparing build tree ${tree}`);
+        const staging = `${tree}.new`;
+        rmSync(staging, { recursive: true, force: true });
+        rmSync(tree, { recursive: true, force: true });
+        source.populate(staging);
+        const localDir = join(staging, 'src', 'config', 'local');
+        mkdirSync(localDir, { recursive: true });
+        for (const [file, text] of Object.entries(rendered)) {
+          const path = join(localDir, file);
+          writeFileSync(path, mergeLocalHeader(existsSync(path) ? readFileSync(path, 'utf8') : undefined, text));
+        }
+        writeFileSync(
+          join(staging, '.ibft-lab-tree.json'),
+          `${JSON.stringify({ source: identityString(source.identity), overrides, debug: debug ?? null }, null, 2)}\n`,
+        );
+        renameSync(staging, tree);
+      } else {
+        log(`ipxe-builder: reusing build tree ${tree}`);
+      }
+      const inv = makeInvocation({
+        tree,
+        target,
+        embed: script.file,
+        debug,
+        jobs: options.jobs ?? availableParallelism(),
+        source,
+        env,
+      });
+      log(`ipxe-builder: make ${inv.argv.join(' ')} (SOURCE_DATE_EPOCH=${source.sourceDateEpoch})`);
+      await runMake(inv, target, join(tree, 'build.log'), ctx);
+
+      const built = join(tree, 'src', target);
+      if (!existsSync(built)) throw new MakeFailedError(`make succeeded but ${target} is not in ${dirname(built)}`);
+      prepareOutput(out);
+      const rom = basename(target);
+      copyFileSync(built, join(out, rom));
+      const manifest: Manifest = {
+        mode: 'built',
+        rom,
+        romSha256: sha256File(join(out, rom)),
+        makeTarget: target,
+        source: source.identity,
+        sourceDateEpoch: source.sourceDateEpoch,
+        nic: options.nic ?? null,
+        platform,
+        format: options.makeTarget ? null : (options.format ?? (platform === 'uefi' ? 'efi' : 'rom')),
+        script: { sha256: script.sha256, delivery: 'embedded', file: null },
+        overrides,
+        debug: debug ?? null,
+        stockRom: null,
+        reason: null,
+      };
+      writeFileSync(join(out, MANIFEST_NAME), renderManifest(manifest));
+      log(`ipxe-builder: wrote ${rom} (sha256 ${manifest.romSha256.slice(0, 16)}…) and ${MANIFEST_NAME} to ${options.outputPath}`);
+      return manifest;
+    },
+    { log },
+  );
+}
