@@ -1,0 +1,4 @@
+export * from './lib/model';
+export * from './lib/live-state';
+export * from './lib/ownership';
+export * from './lib/plan';

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EMPTY_LIVE_STATE, parseLiveState } from './live-state';
+import { parseDesiredState, type DesiredStateInput } from './model';
+import { emptyLedger } from './ownership';
+import { formatPlan, OwnershipError, plan, renderStep } from './plan';
+
+const fixture = (name: string) => parseLiveState(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', name), 'utf8'));
+
+const lab1: DesiredStateInput = {
+  lab: 'lab1',
+  backstores: [{ kind: 'fileio', name: 'disk', path: '/var/tmp/lab1-disk.img', sizeMiB: 64 }],
+  targets: [
+    {
+      tpgs: [
+        {
+          attributes: { authentication: true },
+          luns: [{ index: 0, backstore: 'disk' }],
+          acls: [{ initiatorIqn: 'iqn.2010-04.org.ipxe:client', mappedLuns: [{ index: 0, tpgLun: 0 }], chap: { userid: 'initiator', password: 'initiator-secret1' } }],
+        },
+      ],
+    },
+  ],
+};
+
+describe('desired state validation', () => {
+  it('derives a stable IQN from the lab', () => {
+    expect(parseDesiredState(lab1).targets[0].iqn).toBe('iqn.2024-01.org.ibft-lab:lab1');
+  });
+
+  it('rejects a secret with a space, naming the field but never the value', () => {
+    const bad = structuredClone(lab1) as any;
+    bad.targets[0].tpgs[0].acls[0].chap.password = 'has a space 12345';
+    let message = '';
+    try {
+      parseDesiredState(bad);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('targets[0].tpgs[0].acls[0].chap.password');
+    expect(message).not.toContain('has a space');
+  });
+
+  it('rejects names targetcli cannot carry', () => {
+    expect(() => parseDesiredState({ ...lab1, lab: 'Lab One' })).toThrow(/lab: may hold only/);
+    expect(() => parseDesiredState({ ...lab1, targets: [{ iqn: 'iqn.2003-01.org.example:Disk' }] })).toThrow(/targets\[0\]\.iqn: has uppercase/);
+    expect(() =>
+      parseDesiredState({ ...lab1, backstores: [{ kind: 'fileio', name: 'disk', path: '/tmp/a b', sizeMiB: 1 }] }),
+    ).toThrow(/backstores\[0\]\.path/);
+  });
+
+  it('rejects a LUN on an undeclared backstore', () => {
+    expect(() => parseDesiredState({ ...lab1, backstores: [] })).toThrow(/luns\[0\]\.backstore: names backstore disk/);
+  });
+});
+
+describe('plan', () => {
+  it('creates everything from empty, in dependency order, with secrets masked in the dry run', () => {
+    const p = plan(parseDesiredState(lab1), EMPTY_LIVE_STATE, emptyLedger('lab1'));
+    const lines = p.steps.map((s) => renderStep(s));
+    expect(lines).toEqual([
+      '/backstores/fileio create name=ibftlab_lab1_disk file_or_dev=/var/tmp/lab1-disk.img size=64M sparse=true write_back=false',
+      '/iscsi create wwn=iqn.2024-01.org.ibft-lab:lab1',
+      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/luns create storage_object=/backstores/fileio/ibftlab_lab1_disk lun=0 add_mapped_luns=false',
+      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/acls create wwn=iqn.2010-04.org.ipxe:client add_mapped_luns=false',
+      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/acls/iqn.2010-04.org.ipxe:client create mapped_lun=0 tpg_lun_or_backstore=0 write_protect=false',
+      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/acls/iqn.2010-04.org.ipxe:client set auth userid=initiator password=********',
+      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1 set attribute authentication=1 generate_node_acls=0 demo_mode_write_protect=0 cache_dynamic_acls=0',
+    ]);
+    expect(renderStep(p.steps[5], true)).toContain('password=initiator-secret1');
+    expect(formatPlan(p)).not.toContain('initiator-secret1');
+    expect(p.createsTargets).toEqual(['iqn.2024-01.org.ibft-lab:lab1']);
+    expect(p.createsFiles).toEqual(['/var/tmp/lab1-disk.img']);
+  });
+
+  it('is empty when the live state matches, and ignores the foreign target', () => {
+    const ledger = { ...emptyLedger('lab1'), targets: ['iqn.2024-01.org.ibft-lab:lab1'] };
+    const p = plan(parseDesiredState(lab1), fixture('foreign-and-lab.saveconfig.json'), ledger);
+    expect(formatPlan(p)).toBe('LIO plan: nothing to do');
+  });
+
+  it('changes only the CHAP when the secret changes', () => {
+    const ledger = { ...emptyLedger('lab1'), targets: ['iqn.2024-01.org.ibft-lab:lab1'] };
+    const changed = structuredClone(lab1) as any;
+    changed.targets[0].tpgs[0].acls[0].chap.password = 'another-secret2';
+    const p = plan(parseDesiredState(changed), fixture('foreign-and-lab.saveconfig.json'), ledger);
+    expect(p.steps.map((s) => renderStep(s))).toEqual([
+      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/acls/iqn.2010-04.org.ipxe:client set auth userid=initiator password=********',
+    ]);
+  });
+
+  it('teardown (empty desired state) deletes only what the lab owns', () => {
+    const ledger = { ...emptyLedger('lab1'), targets: ['iqn.2024-01.org.ibft-lab:lab1'] };
+    const p = plan(parseDesiredState({ lab: 'lab1' }), fixture('foreign-and-lab.saveconfig.json'), ledger);
+    expect(p.steps.map((s) => renderStep(s))).toEqual(['/iscsi delete wwn=iqn.2024-01.org.ibft-lab:lab1', '/backstores/fileio delete name=ibftlab_lab1_disk']);
+  });
+
+  it('refuses to adopt a target it did not create', () => {
+    const desired = parseDesiredState({ ...lab1, targets: [{ iqn: 'iqn.2003-01.org.example:foreign' }] });
+    expect(() => plan(desired, fixture('foreign-and-lab.saveconfig.json'), emptyLedger('lab1'))).toThrow(OwnershipError);
+  });
+});
