@@ -226,6 +226,8 @@ export const labScriptSchema = z
 
 /** A validated lab script (defaults filled in). */
 export type LabScript = z.output<typeof labScriptSchema>;
+/** One sanhook as a user may write it. */
+export type SanhookInput = z.input<typeof sanhookSchema>;
 /** What a user may write (defaults optional). */
 export type LabScriptInput = z.input<typeof labScriptSchema>;
 
