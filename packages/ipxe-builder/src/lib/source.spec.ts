@@ -46,7 +46,7 @@ describe('resolveSource', () => {
     const repo = join(dir.path, 'ipxe');
     toyIpxeTree(repo);
     const plain = found(resolveSource({ source: { path: repo }, workspaceRoot: dir.path, env: {} })).identity;
-    writeFiles(repo, { 'src/bin/rtl8139.rom': 'built', 'src/.toolcheck': 'x' });
+    writeFiles(repo, { 'src/bin/rtl8139.rom': 'built', 'src/.toolcheck': 'x', 'src/config/local/general.h': '' });
     expect(found(resolveSource({ source: { path: repo }, workspaceRoot: dir.path, env: {} })).identity).toEqual(plain);
   });
 

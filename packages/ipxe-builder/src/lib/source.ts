@@ -93,10 +93,17 @@ function isBuildProduct(relFromSrc: string): boolean {
   return top === 'bin' || top.startsWith('bin-') || top === '.toolcheck' || top === '.echocheck' || top.startsWith('TAGS');
 }
 
+// iPXE's make creates empty config/local/*.h files on its first build: an
+// empty local header is the same as none.
+function isEmptyLocalConfig(root: string, rel: string): boolean {
+  return /(^|\/)config\/local\/[^/]+\.h$/.test(rel) && statSync(join(root, rel)).size === 0;
+}
+
 function walkFiles(root: string, dir: string, out: string[]): void {
   for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
     const rel = dir ? `${dir}/${entry.name}` : entry.name;
     if (isBuildProduct(rel)) continue;
+    if (isEmptyLocalConfig(root, rel)) continue;
     if (entry.isDirectory()) walkFiles(root, rel, out);
     else if (entry.isFile() || entry.isSymbolicLink()) out.push(rel);
   }
@@ -139,7 +146,7 @@ function localConfigFiles(root: string): string[] {
   if (!existsSync(dir)) return [];
   const files: string[] = [];
   walkFiles(root, 'src/config/local', files);
-  return files.filter((f) => !f.endsWith('/.gitignore'));
+  return files.filter((f) => !f.endsWith('/.gitignore') && statSync(join(root, f)).size > 0);
 }
 
 function isGitTopLevel(root: string): boolean {
