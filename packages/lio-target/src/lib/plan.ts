@@ -3,7 +3,7 @@
 // the lab's ledger. Deletions come first (targets, then backstores), then
 // creations in dependency order: backstores, targets, TPGs, portals, LUNs,
 // ACLs, mapped LUNs, auth, attributes, enable.
-import { ownedBackstoreName, ownedBackstorePrefix, rtslibPlugin, type Backstore, type DesiredState } from './model';
+import { ownedBackstoreName, ownedBackstorePrefix, rtslibPlugin, type Backstore, type ResolvedDesiredState } from './model';
 import type { LiveState, LiveTarget, LiveTpg } from './live-state';
 import type { Ledger } from './ownership';
 
@@ -32,7 +32,6 @@ export interface Plan {
   setsDiscoveryAuth: boolean;
 }
 
-export type ResolvedDesiredState = DesiredState & { targets: Array<DesiredState['targets'][number] & { iqn: string }> };
 
 const MIB = 1024 * 1024;
 

@@ -137,7 +137,10 @@ export function rtslibPlugin(kind: Backstore['kind']): string {
 }
 
 /** Parses and validates; errors name each bad field (never a secret's value) and what to do. */
-export function parseDesiredState(input: unknown): DesiredState & { targets: Array<{ iqn: string }> } {
+/** Desired state after parsing: every target has its IQN (given or derived). */
+export type ResolvedDesiredState = DesiredState & { targets: Array<DesiredState['targets'][number] & { iqn: string }> };
+
+export function parseDesiredState(input: unknown): ResolvedDesiredState {
   const result = desiredStateSchema.safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
