@@ -3,4 +3,4 @@ export * from './qemu-argv';
 export * from './qmp-client';
 export * from './serial-console';
 export * from './start-qemu';
-export { liveVmCount } from './live-vms';
+export { liveVmCount, registerTempDir } from './live-vms';

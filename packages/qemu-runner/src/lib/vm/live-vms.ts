@@ -1,10 +1,12 @@
-// Process-wide registry of running VMs: whatever ends this process (normal
+// Process-wide registry of running VMs (and temp dirs that go with them): whatever ends this process (normal
 // exit, SIGINT, SIGTERM), every QEMU it started is stopped and its temp dir
 // removed. QEMU is also started under `setpriv --pdeathsig SIGKILL` when
 // available, which covers the one case no handler can: this process being
 // SIGKILLed.
+import { rmSync } from 'node:fs';
 
 export interface LiveVm {
+  // Also used for plain temp dirs (registerTempDir).
   /** Graceful, async stop (QMP quit, then signals), then temp dir removal. */
   stop(): Promise<void>;
   /** Last-resort synchronous stop for process 'exit': SIGKILL and rmSync. */
@@ -64,4 +66,18 @@ export function unregisterLiveVm(vm: LiveVm): void {
 
 export function liveVmCount(): number {
   return live.size;
+}
+
+/**
+ * Removes `dir` on process exit or SIGINT/SIGTERM unless released first; for
+ * temp folders that live beside a VM (e.g. a TFTP root). Returns the release.
+ */
+export function registerTempDir(dir: string): () => void {
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const resource: LiveVm = { stop: async () => remove(), killNow: remove };
+  registerLiveVm(resource);
+  return () => {
+    remove();
+    unregisterLiveVm(resource);
+  };
 }

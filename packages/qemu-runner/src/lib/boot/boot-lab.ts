@@ -1,0 +1,244 @@
+// One bounded, observed boot of a lab's initiator: QEMU with the lab's ROM and
+// script, serial console streamed live, the script's marker awaited (iPXE
+// errors fail fast), the iBFT read back from guest memory over QMP and
+// compared with the expectations, then (optionally) the same table read by
+// Linux in the probe guest. QEMU is always stopped, whatever happens.
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareIbft, findValidIbft, formatSysfs, type IbftExpectation, type IbftTable, type Mismatch } from '@ibft-lab/ibft';
+import { workspaceCacheDir } from '../guest';
+import {
+  compareProbeLines,
+  ensureProbeGuest,
+  hostLinesAsProbePrints,
+  maskProbeSecrets,
+  parseProbeOutput,
+  PROBE_END,
+  PROBE_SALT_PARAM,
+  type ProbeResult,
+} from '../probe';
+import { registerTempDir, startQemu, type Accel, type Firmware, type QemuVm } from '../vm';
+import { IPXE_FAILURE_PATTERNS, LINUX_FAILURE_PATTERNS } from './ipxe-failures';
+import { stockRomPath } from './stock-rom';
+
+export const DEFAULT_MARKER = '== config done ==';
+export const DEFAULT_MAC = '52:54:00:12:34:56';
+const ONE_MIB = 1024 * 1024;
+
+export interface BootLabOptions {
+  /** The lab's iPXE script; served to the ROM over QEMU's TFTP as boot.ipxe. */
+  scriptPath: string;
+  /** iPXE ROM for the NIC; default: Debian's stock ROM for `nic` and `firmware`. */
+  rom?: string;
+  nic?: string;
+  mac?: string;
+  firmware?: Firmware;
+  accel?: Accel;
+  memoryMiB?: number;
+  /** Line the script echoes when configuration is done. */
+  marker?: string;
+  expectations?: IbftExpectation;
+  /** Boot the Linux probe after the marker and require it to agree with the host decode. */
+  probe?: boolean;
+  /** One deadline for the whole run, from start to report. */
+  deadlineSeconds?: number;
+  /** Serial lines go here (prefixed); default: none. */
+  log?: (line: string) => void;
+  serialPrefix?: string;
+  signal?: AbortSignal;
+  /** Where the probe guest is cached; default workspaceCacheDir(). */
+  cacheDir?: string;
+}
+
+export interface BootTimings {
+  qemuStartToMarkerMs: number | null;
+  qemuStartToIbftMs: number | null;
+  totalMs: number;
+}
+
+export interface BootReport {
+  verdict: 'pass' | 'fail';
+  /** Why the run failed, when it did (no secrets). */
+  failure: string | null;
+  /** ipxe.org error URL of the iPXE line that failed the boot. */
+  ipxeErrorUrl: string | null;
+  /** The decoded table, secrets in clear: in memory only; writeBootReport masks them. */
+  ibft: IbftTable | null;
+  ibftAddress: number | null;
+  /** The table's bytes as found in guest memory (may hold CHAP secrets: ibft.bin only). */
+  ibftBytes: Uint8Array | null;
+  /** Host decode in Linux sysfs form, secrets masked. */
+  sysfsLines: string[];
+  expectations: IbftExpectation | null;
+  mismatches: Mismatch[];
+  probe: ProbeResult | null;
+  timings: BootTimings;
+  qemu: string[];
+  /** Serial console, plain text, probe secret hashes masked. */
+  serialLog: string;
+}
+
+class BootFailure extends Error {
+  constructor(
+    message: string,
+    readonly ipxeErrorUrl?: string,
+  ) {
+    super(message);
+  }
+}
+
+function validate(options: BootLabOptions): void {
+  if (!options.scriptPath || !existsSync(options.scriptPath)) {
+    throw new Error(`script: ${options.scriptPath || '(none)'} does not exist; run gen-script first or give the path of an iPXE script`);
+  }
+  if (options.rom && !existsSync(options.rom)) {
+    throw new Error(`rom: ${options.rom} does not exist; run build-rom first, or leave rom out to use the stock ROM`);
+  }
+  if (options.deadlineSeconds !== undefined && !(options.deadlineSeconds > 0)) {
+    throw new Error('deadlineSeconds: must be a positive number of seconds');
+  }
+}
+
+/** The lab's script plus, for the probe, the lines that boot the probe guest after the marker. */
+export function scriptWithProbe(script: string, marker: string, salt: string): string {
+  const lines = script.split('\n');
+  const markerLine = lines.findIndex((line) => /^\s*echo\s/.test(line) && line.includes(marker));
+  if (markerLine < 0) throw new Error(`script: no \`echo ${marker}\` line; the runner waits for that marker (set marker to the script's)`);
+  const after = lines.slice(markerLine + 1).filter((line) => line.trim() && !line.trim().startsWith('#'));
+  if (after.length) {
+    throw new Error(
+      `script: it continues after the marker (${after[0].trim()}); the probe boots Linux there: remove the script's next step or set probe false`,
+    );
+  }
+  return [
+    ...lines.slice(0, markerLine + 1),
+    'kernel tftp://10.0.2.2/probe/vmlinuz console=ttyS0 rdinit=/init quiet panic=0 ' + `${PROBE_SALT_PARAM}=${salt}`,
+    'initrd tftp://10.0.2.2/probe/initrd.cpio.gz',
+    'boot',
+    '',
+  ].join('\n');
+}
+
+/** Guest memory that holds the iBFT: BIOS puts it below 1 MiB; UEFI in ACPI tables in RAM (below 4 GiB here). */
+async function dumpIbftMemory(vm: QemuVm, firmware: Firmware, memoryMiB: number): Promise<Buffer> {
+  if (firmware === 'bios') return vm.readGuestMemory(0, ONE_MIB);
+  return vm.readGuestMemory(0, Math.min(memoryMiB, 3072) * ONE_MIB);
+}
+
+export async function bootLab(options: BootLabOptions): Promise<BootReport> {
+  const startedAt = Date.now();
+  validate(options);
+  const firmware = options.firmware ?? 'bios';
+  const nic = options.nic ?? 'rtl8139';
+  const memoryMiB = options.memoryMiB ?? 256;
+  const marker = options.marker ?? DEFAULT_MARKER;
+  const deadlineAt = startedAt + (options.deadlineSeconds ?? 300) * 1000;
+  const remaining = () => Math.max(1, deadlineAt - Date.now());
+  const rom = options.rom ?? stockRomPath(nic, firmware);
+
+  const report: BootReport = {
+    verdict: 'fail',
+    failure: null,
+    ipxeErrorUrl: null,
+    ibft: null,
+    ibftAddress: null,
+    ibftBytes: null,
+    sysfsLines: [],
+    expectations: options.expectations ?? null,
+    mismatches: [],
+    probe: null,
+    timings: { qemuStartToMarkerMs: null, qemuStartToIbftMs: null, totalMs: 0 },
+    qemu: [],
+    serialLog: '',
+  };
+
+  const tftpDir = mkdtempSync(join(tmpdir(), 'ibft-lab-tftp-'));
+  const releaseTftpDir = registerTempDir(tftpDir);
+  let vm: QemuVm | undefined;
+  try {
+    const script = readFileSync(options.scriptPath, 'utf8');
+    const salt = randomBytes(12).toString('hex');
+    if (options.probe) {
+      const guest = await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir());
+      const probeDir = join(tftpDir, 'probe');
+      mkdirSync(probeDir);
+      symlinkSync(guest.vmlinuz, join(probeDir, 'vmlinuz'));
+      symlinkSync(guest.initrd, join(probeDir, 'initrd.cpio.gz'));
+      writeFileSync(join(tftpDir, 'boot.ipxe'), scriptWithProbe(script, marker, salt));
+    } else {
+      copyFileSync(options.scriptPath, join(tftpDir, 'boot.ipxe'));
+    }
+
+    const log = options.log;
+    vm = await startQemu(
+      {
+        accel: options.accel ?? 'tcg',
+        memoryMiB,
+        firmware,
+        nics: [{ model: nic, romfile: rom, mac: options.mac ?? DEFAULT_MAC, netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe' } }],
+      },
+      {
+        log: log && ((line) => log(maskProbeSecrets(line))),
+        serialPrefix: options.serialPrefix ?? '[boot-vm] ',
+        deadlineMs: remaining(),
+        signal: options.signal,
+      },
+    );
+    report.qemu = vm.argv;
+
+    const found = await vm.waitForSerial(marker, { deadlineMs: remaining(), failOn: IPXE_FAILURE_PATTERNS });
+    report.timings.qemuStartToMarkerMs = Date.now() - vm.startedAt;
+    const afterMarker = (found.index ?? 0) + marker.length;
+
+    // Pause the guest while its memory is read, so the dump is one instant.
+    await vm.qmp.execute('stop');
+    const memory = await dumpIbftMemory(vm, firmware, memoryMiB);
+    await vm.qmp.execute('cont');
+    const located = findValidIbft(memory, { baseAddress: 0 });
+    if (!located.found) throw new BootFailure(`iBFT: ${located.reason}`);
+    report.timings.qemuStartToIbftMs = Date.now() - vm.startedAt;
+    report.ibft = located.table;
+    report.ibftAddress = located.address;
+    report.ibftBytes = located.bytes;
+    report.sysfsLines = formatSysfs(located.table);
+    report.mismatches = options.expectations ? compareIbft(options.expectations, located.table) : [];
+
+    if (options.probe) {
+      await vm.waitForSerial(PROBE_END, {
+        deadlineMs: remaining(),
+        failOn: [...IPXE_FAILURE_PATTERNS, ...LINUX_FAILURE_PATTERNS],
+        from: afterMarker,
+      });
+      const linuxLines = parseProbeOutput(vm.serialText().slice(afterMarker));
+      const hostLines = hostLinesAsProbePrints(formatSysfs(located.table, { revealSecrets: true }), salt);
+      report.probe = compareProbeLines(hostLines, linuxLines);
+    }
+
+    const problems: string[] = [];
+    if (report.mismatches.length) problems.push(`${report.mismatches.length} expectation mismatch(es): ${report.mismatches.map((m) => m.path).join(', ')}`);
+    if (report.probe && !report.probe.agrees) {
+      problems.push(
+        report.probe.differences.length
+          ? `Linux probe disagrees on ${report.probe.differences.map((d) => d.attribute).join(', ')}`
+          : 'Linux probe showed no iBFT',
+      );
+    }
+    report.failure = problems.length ? problems.join('; ') : null;
+    report.verdict = problems.length ? 'fail' : 'pass';
+  } catch (error) {
+    const err = error as Error & { errorUrl?: string; ipxeErrorUrl?: string };
+    report.failure = maskProbeSecrets(err.message);
+    report.ipxeErrorUrl = err.errorUrl ?? err.ipxeErrorUrl ?? null;
+    report.verdict = 'fail';
+  } finally {
+    if (vm) {
+      report.serialLog = maskProbeSecrets(vm.serialText());
+      await vm.stop();
+    }
+    releaseTftpDir();
+    report.timings.totalMs = Date.now() - startedAt;
+  }
+  return report;
+}

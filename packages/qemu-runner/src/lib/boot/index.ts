@@ -1,0 +1,3 @@
+export * from './boot-lab';
+export * from './ipxe-failures';
+export * from './stock-rom';

@@ -1,0 +1,3 @@
+export * from './probe-init';
+export * from './probe-guest';
+export * from './probe-lines';

@@ -1,0 +1,41 @@
+// The probe guest's /init: load iscsi_ibft, print every file under
+// /sys/firmware/ibft as `kobject/attribute=value` between markers on the
+// serial console, power off. CHAP secrets never leave the guest as text:
+// /init prints sha256(salt + secret), the salt comes on the kernel command
+// line, and the host compares hashes (probe-lines.ts).
+
+export const PROBE_BEGIN = 'IBFT-LAB-PROBE-BEGIN';
+export const PROBE_END = 'IBFT-LAB-PROBE-END';
+export const PROBE_LINE_PREFIX = 'ibft-probe: ';
+export const PROBE_SALT_PARAM = 'ibft_lab.salt';
+/** Attributes whose values are secrets: hashed in the guest, masked in reports. */
+export const SECRET_ATTRIBUTES = ['chap-secret', 'rev-chap-secret'];
+
+export const PROBE_INIT_SCRIPT = `#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mkdir -p /proc /sys /dev
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+modprobe iscsi_ibft 2>&1 | sed 's/^/ibft-probe-modprobe: /'
+salt=$(sed -n 's/.*${PROBE_SALT_PARAM}=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
+echo ${PROBE_BEGIN}
+if [ -d /sys/firmware/ibft ]; then
+  cd /sys/firmware/ibft
+  for f in $(find . -type f | sort); do
+    name=\${f#./}
+    case "\${name##*/}" in
+      chap-secret|rev-chap-secret)
+        value="salted-sha256:$(printf '%s%s' "$salt" "$(cat "$f")" | sha256sum | cut -d' ' -f1)";;
+      *) value=$(cat "$f");;
+    esac
+    echo "${PROBE_LINE_PREFIX}$name=$value"
+  done
+else
+  echo "ibft-probe-error: /sys/firmware/ibft does not exist (no iBFT found by Linux)"
+fi
+echo ${PROBE_END}
+sync
+poweroff -f
+`;

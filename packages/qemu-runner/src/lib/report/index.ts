@@ -1,0 +1,3 @@
+export * from './junit';
+export * from './summary';
+export * from './write-report';
