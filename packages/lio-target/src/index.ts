@@ -2,3 +2,4 @@ export * from './lib/model';
 export * from './lib/live-state';
 export * from './lib/ownership';
 export * from './lib/plan';
+export * from './lib/transport';

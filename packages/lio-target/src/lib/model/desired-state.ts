@@ -1,6 +1,7 @@
 // The declared LIO configuration of one lab, in rtslib's object model:
 // backstores, then iSCSI targets → TPGs → portals, LUNs, ACLs → mapped LUNs.
 import { z } from 'zod';
+import { parseOrExplain } from '../zod-errors';
 import { chapSecret, chapUserid, ipv4, iscsiName, labName, objectName, safePath } from './names';
 
 const chapCredentials = z.object({
@@ -141,15 +142,6 @@ export function rtslibPlugin(kind: Backstore['kind']): string {
 export type ResolvedDesiredState = DesiredState & { targets: Array<DesiredState['targets'][number] & { iqn: string }> };
 
 export function parseDesiredState(input: unknown): ResolvedDesiredState {
-  const result = desiredStateSchema.safeParse(input);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
-    throw new Error(`invalid LIO desired state:\n  ${lines.join('\n  ')}`);
-  }
-  const state = result.data;
+  const state = parseOrExplain(desiredStateSchema, input, 'LIO desired state');
   return { ...state, targets: state.targets.map((t, i) => ({ ...t, iqn: t.iqn ?? derivedTargetIqn(state.lab, i) })) };
-}
-
-function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '') || '(root)';
 }

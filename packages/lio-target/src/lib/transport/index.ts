@@ -1,0 +1,4 @@
+export * from './transport';
+export * from './host-key';
+export * from './ssh-transport';
+export * from './local-transport';

@@ -1,0 +1,113 @@
+// The ssh transport: one ssh2 connection, one exec channel per command.
+import { readFileSync } from 'node:fs';
+import { Client, type ConnectConfig } from 'ssh2';
+import { z } from 'zod';
+import { parseOrExplain } from '../zod-errors';
+import { hostKeyMatches, sha256Fingerprint, type HostKeyPolicy } from './host-key';
+import { commandLine, readFileVia, writeFileVia, type CommandResult, type RunOptions, type Transport } from './transport';
+
+export const sshTransportOptionsSchema = z
+  .object({
+    host: z.string().min(1).describe('Host name or address of the target machine'),
+    port: z.number().int().min(1).max(65535).default(22).describe('SSH port'),
+    user: z.string().min(1).default('root').describe('SSH user; commands run through `sudo -n` when it is not root'),
+    privateKeyPath: z.string().optional().describe('Private key file for public-key authentication'),
+    useAgent: z.boolean().default(false).describe('Authenticate with the agent at $SSH_AUTH_SOCK'),
+    password: z.string().optional().describe('Password authentication (prefer keys); never logged'),
+    hostKeyFingerprint: z
+      .string()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must look like SHA256:<43 base64 characters>, as `ssh-keygen -lf` prints')
+      .optional()
+      .describe('Pinned host key fingerprint'),
+    knownHosts: z.string().optional().describe('known_hosts line(s) holding the host key'),
+    insecureAcceptAnyHostKey: z.boolean().default(false).describe('Skip host key verification (write it explicitly; never the default)'),
+    readyTimeoutMs: z.number().int().positive().default(20_000).describe('Deadline for the SSH handshake'),
+  })
+  .superRefine((o, ctx) => {
+    if (!o.hostKeyFingerprint && !o.knownHosts && !o.insecureAcceptAnyHostKey) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hostKeyFingerprint'],
+        message: 'is required (or knownHosts): the host key must be verified; set insecureAcceptAnyHostKey: true only for throwaway machines',
+      });
+    }
+    if (!o.privateKeyPath && !o.useAgent && o.password === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['privateKeyPath'], message: 'is required unless useAgent or password is given' });
+    }
+  });
+
+export type SshTransportOptions = z.input<typeof sshTransportOptionsSchema>;
+
+export class HostKeyRejected extends Error {}
+
+export async function connectSsh(input: SshTransportOptions): Promise<Transport> {
+  const options = parseOrExplain(sshTransportOptionsSchema, input, 'ssh transport options');
+  const policy: HostKeyPolicy = options.hostKeyFingerprint
+    ? { kind: 'fingerprint', fingerprint: options.hostKeyFingerprint }
+    : options.knownHosts
+      ? { kind: 'known-hosts', lines: options.knownHosts }
+      : { kind: 'accept-any' };
+  const description = `ssh ${options.user}@${options.host}:${options.port}`;
+  const client = new Client();
+  let presentedFingerprint = '';
+  const config: ConnectConfig = {
+    host: options.host,
+    port: options.port,
+    username: options.user,
+    readyTimeout: options.readyTimeoutMs,
+    privateKey: options.privateKeyPath ? readFileSync(options.privateKeyPath) : undefined,
+    agent: options.useAgent ? process.env.SSH_AUTH_SOCK : undefined,
+    password: options.password,
+    hostVerifier: (key: Buffer) => {
+      presentedFingerprint = sha256Fingerprint(key);
+      return hostKeyMatches(policy, key);
+    },
+  };
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', (error: Error & { level?: string }) => {
+      if (/host key|verification/i.test(error.message) || (presentedFingerprint && !hostKeyMatchesSafe(policy, presentedFingerprint))) {
+        reject(new HostKeyRejected(`${description}: host key ${presentedFingerprint || '(none)'} does not match the pinned key; refusing to connect`));
+      } else {
+        reject(new Error(`${description}: ${error.message}`));
+      }
+    });
+    client.connect(config);
+  });
+  const asRoot = options.user === 'root';
+
+  const transport: Transport = {
+    description,
+    run(argv: string[], runOptions: RunOptions = {}): Promise<CommandResult> {
+      const line = commandLine(argv, asRoot);
+      return new Promise((resolve, reject) => {
+        client.exec(line, (error, stream) => {
+          if (error) return reject(new Error(`${description}: ${error.message}`));
+          const out: Buffer[] = [];
+          const err: Buffer[] = [];
+          stream.on('data', (chunk: Buffer) => out.push(chunk));
+          stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+          stream.on('close', (code: number | null, signal?: string) => {
+            resolve({
+              code: code ?? (signal ? 128 : 255),
+              stdout: Buffer.concat(out).toString('utf8'),
+              stderr: Buffer.concat(err).toString('utf8'),
+            });
+          });
+          if (runOptions.stdin !== undefined) stream.end(runOptions.stdin);
+          else stream.end();
+        });
+      });
+    },
+    readFile: (path) => readFileVia(transport, path),
+    writeFile: (path, content) => writeFileVia(transport, path, content),
+    async close() {
+      client.end();
+    },
+  };
+  return transport;
+}
+
+function hostKeyMatchesSafe(policy: HostKeyPolicy, fingerprint: string): boolean {
+  return policy.kind === 'accept-any' || (policy.kind === 'fingerprint' && policy.fingerprint.replace(/=+$/, '') === fingerprint);
+}

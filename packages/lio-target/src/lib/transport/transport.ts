@@ -1,0 +1,56 @@
+// How lio-target reaches the machine that runs LIO: a command runner with
+// argv semantics. Both transports run commands as root (`sudo -n` otherwise),
+// in the C locale with a dumb terminal so targetcli prints no colours.
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Bytes for the command's stdin (targetcli scripts go here, never in argv). */
+  stdin?: string;
+}
+
+export interface Transport {
+  /** e.g. "ssh root@127.0.0.1:2222" or "local"; never holds secrets. */
+  readonly description: string;
+  run(argv: string[], options?: RunOptions): Promise<CommandResult>;
+  /** The file's text, or undefined when it does not exist. */
+  readFile(path: string): Promise<string | undefined>;
+  writeFile(path: string, content: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The environment every remote or local command runs with. */
+export const COMMAND_ENV = { LC_ALL: 'C', TERM: 'dumb' } as const;
+
+const PLAIN_TOKEN = /^[A-Za-z0-9_./:=@%+,-]+$/;
+
+/** POSIX single-quote quoting: the token reaches the command unchanged, whatever it holds. */
+export function shellQuote(token: string): string {
+  if (token !== '' && PLAIN_TOKEN.test(token)) return token;
+  return `'${token.replace(/'/g, `'\\''`)}'`;
+}
+
+/** argv → one shell command line with the fixed environment and `sudo -n` when not root. */
+export function commandLine(argv: string[], asRoot: boolean): string {
+  if (argv.length === 0) throw new Error('empty command');
+  const env = Object.entries(COMMAND_ENV).map(([k, v]) => `${k}=${v}`);
+  const prefix = asRoot ? ['env', ...env] : ['sudo', '-n', 'env', ...env];
+  return [...prefix, ...argv].map(shellQuote).join(' ');
+}
+
+/** readFile via `cat`: a missing file is undefined, any other failure throws. */
+export async function readFileVia(transport: Pick<Transport, 'run' | 'description'>, path: string): Promise<string | undefined> {
+  const result = await transport.run(['cat', '--', path]);
+  if (result.code === 0) return result.stdout;
+  if (/No such file/i.test(result.stderr)) return undefined;
+  throw new Error(`${transport.description}: cat ${path} failed (exit ${result.code}): ${result.stderr.trim()}`);
+}
+
+export async function writeFileVia(transport: Pick<Transport, 'run' | 'description'>, path: string, content: string): Promise<void> {
+  const result = await transport.run(['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', path], { stdin: content });
+  if (result.code !== 0) throw new Error(`${transport.description}: writing ${path} failed (exit ${result.code}): ${result.stderr.trim()}`);
+}
