@@ -1,5 +1,6 @@
 import { decodeIbft, isValid } from './decode';
-import { formatSysfs } from './format';
+import { compareIbft, SECRET_DIFFERS } from './compare';
+import { formatIscsiadm, formatJson, formatSysfs, formatTable, MASKED_SECRET } from './format';
 import { loadFixture } from '../../test/support/fixtures';
 
 describe('real fixture stock-ipxe-tgt (iPXE sanhook, Linux sysfs read back)', () => {
@@ -26,5 +27,44 @@ describe('real fixture stock-ipxe-tgt (iPXE sanhook, Linux sysfs read back)', ()
     expect(new Set(lines)).toEqual(new Set(fx.sysfs));
     expect(lines).toHaveLength(fx.sysfs.length);
     expect(lines).toEqual([...fx.sysfs].sort());
+  });
+});
+
+describe('real fixture stock-ipxe-tgt-mutual-chap (iPXE sanhook with two paths, mutual CHAP)', () => {
+  const fx = loadFixture('stock-ipxe-tgt-mutual-chap');
+  const result = decodeIbft(fx.bin);
+
+  it('decodes without problems and matches the lab configuration', () => {
+    expect(result.problems).toEqual([]);
+    expect(compareIbft(fx.expected!, result.table!)).toEqual([]);
+    expect(result.table!.targets.map((t) => [t.slot, t.header.index, t.lun.number, t.chapTypeName])).toEqual([
+      [0, 0, 1, 'mutual'],
+      [1, 1, 2, 'mutual'],
+    ]);
+  });
+
+  it('formats both targets with CHAP lines, secrets masked by default', () => {
+    const lines = formatSysfs(result.table!);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'target0/chap-type=2',
+        'target0/chap-name=labinitiator',
+        `target0/chap-secret=${MASKED_SECRET}`,
+        'target0/rev-chap-name=labtarget',
+        `target1/rev-chap-name-secret=${MASKED_SECRET}`,
+        'target1/lun=02000000',
+        'target1/index=1',
+      ]),
+    );
+    const secrets = [fx.expected!.targets![0].chapSecret!, fx.expected!.targets![0].reverseChapSecret!];
+    const text = [lines.join('\n'), formatJson(result.table!), formatTable(result.table!), formatIscsiadm(result.table!)].join('\n');
+    for (const s of secrets) expect(text).not.toContain(s);
+    expect(formatSysfs(result.table!, { revealSecrets: true })).toContain(`target0/chap-secret=${secrets[0]}`);
+  });
+
+  it('wrong secrets are reported without their values', () => {
+    const expected = { targets: [{ chapSecret: 'not-the-secret', reverseChapSecret: fx.expected!.targets![0].reverseChapSecret }] };
+    const mismatches = compareIbft(expected, result.table!);
+    expect(mismatches).toEqual([{ path: 'target[0].chapSecret', expected: SECRET_DIFFERS, actual: SECRET_DIFFERS }]);
   });
 });
