@@ -9,3 +9,6 @@ export * from './lib/ipxe-commands';
 export * from './lib/render';
 export * from './lib/lint';
 export * from './lib/parse';
+export * from './lib/find-files';
+export * from './lib/lint-files';
+export * from './lib/default-script';
