@@ -23,6 +23,7 @@ describe('makeInvocation', () => {
       '/cache/trees/abc/src',
       'bin/rtl8139.rom',
       'EMBED=/ws/dist/labs/lab/boot.ipxe',
+      'EXTRA_CFLAGS=-ffile-prefix-map=/cache/trees/abc/src=.',
       'DEBUG=iscsi,ibft:3',
       `GITVERSION=${'c'.repeat(40)}`,
       '-j2',
@@ -39,8 +40,14 @@ describe('makeInvocation', () => {
       source: { identity: { kind: 'tree', sha256: 'f'.repeat(64) }, sourceDateEpoch: 0 },
       env: {},
     });
-    expect(inv.argv).toEqual(['-C', '/t/src', 'bin/ipxe.lkrn', 'EMBED=/s.ipxe', '-j1']);
+    expect(inv.argv).toEqual(['-C', '/t/src', 'bin/ipxe.lkrn', 'EMBED=/s.ipxe', 'EXTRA_CFLAGS=-ffile-prefix-map=/t/src=.', '-j1']);
     expect(inv.env.SOURCE_DATE_EPOCH).toBe('0');
+  });
+
+  it('refuses paths that make would split', () => {
+    const source = { identity: { kind: 'tree' as const, sha256: 'f' }, sourceDateEpoch: 0 };
+    expect(() => makeInvocation({ tree: '/t', target: 'bin/x.rom', embed: '/a b.ipxe', jobs: 1, source })).toThrow(/space or comma/);
+    expect(() => makeInvocation({ tree: '/my cache/t', target: 'bin/x.rom', embed: '/a.ipxe', jobs: 1, source })).toThrow(/IBFT_LAB_CACHE/);
   });
 
   it('rejects a DEBUG value that is not an iPXE object list', () => {

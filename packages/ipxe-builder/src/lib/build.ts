@@ -80,7 +80,15 @@ export function makeInvocation(args: {
   source: Pick<ResolvedSource, 'identity' | 'sourceDateEpoch'>;
   env?: NodeJS.ProcessEnv;
 }): MakeInvocation {
-  const argv = ['-C', join(args.tree, 'src'), args.target, `EMBED=${args.embed}`];
+  const src = join(args.tree, 'src');
+  // make splits variable values on whitespace, and EMBED on commas too.
+  if (/[\s,]/.test(args.embed)) throw new Error(`script path ${args.embed} has a space or comma, which iPXE's EMBED= cannot take; move or rename it`);
+  if (/\s/.test(src)) throw new Error(`build tree ${src} has a space in its path; set IBFT_LAB_CACHE to a folder without spaces`);
+  const argv = ['-C', src, args.target, `EMBED=${args.embed}`];
+  // iPXE compiles with -g, and the link's build id is a checksum over the
+  // objects: without this, the tree's absolute path in the debug info makes
+  // every tree produce different ROM bytes.
+  argv.push(`EXTRA_CFLAGS=-ffile-prefix-map=${src}=.`);
   if (args.debug) argv.push(`DEBUG=${args.debug}`);
   // The tree is a copy without .git; tell make the commit so the version string says it.
   if (args.source.identity.kind === 'git') argv.push(`GITVERSION=${args.source.identity.commit}`);
