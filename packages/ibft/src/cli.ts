@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { decodeIbft, isValid } from './lib/decode';
 import { formatIscsiadm, formatJson, formatSysfs, formatTable } from './lib/format';
-import { type Candidate, locateIbft } from './lib/locate';
-import { IBFT_SIGNATURES, type DecodeResult, type Problem } from './lib/structures';
+import { type Candidate, locateIbft, NO_IBFT_FOUND } from './lib/locate';
+import type { DecodeResult, Problem } from './lib/structures';
 
 const FORMATS = ['table', 'json', 'sysfs', 'iscsiadm'] as const;
 type Format = (typeof FORMATS)[number];
@@ -94,22 +94,20 @@ function readInput(file: string): Uint8Array {
 function decodeCommand(args: Args, bytes: Uint8Array, io: CliIo): number {
   let result: DecodeResult;
   let where = '';
-  const bare = (IBFT_SIGNATURES as readonly string[]).includes(String.fromCharCode(...bytes.subarray(0, 4)));
   if (args.offset !== undefined) {
     if (args.offset >= bytes.length) throw new UsageError(`--offset ${args.offset} is past the end of the ${bytes.length}-byte file`);
     result = decodeIbft(bytes.subarray(args.offset));
     where = `at offset ${hex(args.offset)}`;
-  } else if (bare) {
-    result = decodeIbft(bytes);
   } else {
     const candidates = locateIbft(bytes, { baseAddress: args.baseAddress });
     const chosen = candidates.find((c) => c.valid) ?? candidates[0];
     if (!chosen) {
-      io.stderr('error: no iBFT found: no signature (iBFT, IBFT, BIFT) on a 16-byte boundary and no ACPI table points to one\n');
+      io.stderr(`error: ${NO_IBFT_FOUND}\n`);
       return 1;
     }
     if (candidates.length > 1) io.stderr(`note: ${candidates.length} candidates:\n${candidates.map((c) => `  ${describeCandidate(c)}\n`).join('')}`);
     result = decodeIbft(bytes.subarray(chosen.offset));
+    // A bare table is the 'bare' candidate at offset 0; a dump's table is the first valid candidate.
     where = `at ${hex(chosen.address)} (${chosen.method})`;
   }
   const valid = isValid(result);

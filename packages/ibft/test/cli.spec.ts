@@ -98,7 +98,7 @@ describe('ibft CLI (spawned for real)', () => {
   it('exit 1 when a dump holds no table', () => {
     const r = ibft('decode', file('empty.bin', new Uint8Array(4096)));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no iBFT found/);
+    expect(r.stderr).toMatch(/no iBFT signature/);
   });
 
   it.each([

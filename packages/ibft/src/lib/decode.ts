@@ -1,6 +1,7 @@
 // Decode and validate an iBFT (spec v1.03). Never throws: every read is
 // bounds-checked and everything wrong becomes a Problem with a field path.
 import { decodeAddress, prefixToMask } from './address';
+import { ascii, sum8, u16, u32, u8 } from './bytes';
 import {
   CHAP_TYPE_NAMES,
   type Control,
@@ -19,30 +20,14 @@ import {
   type AcpiHeader,
 } from './structures';
 
-/** Reads little-endian fields from a window of the table; callers check ranges first. */
+/** Reads little-endian fields from the table; callers check ranges first. */
 class Reader {
   constructor(readonly bytes: Uint8Array) {}
-  u8(o: number): number {
-    return this.bytes[o] ?? 0;
-  }
-  u16(o: number): number {
-    return this.u8(o) | (this.u8(o + 1) << 8);
-  }
-  u32(o: number): number {
-    return (this.u16(o) | (this.u16(o + 2) << 16)) >>> 0;
-  }
-  slice(o: number, n: number): Uint8Array {
-    return this.bytes.subarray(o, o + n);
-  }
-  ascii(o: number, n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) {
-      const c = this.u8(o + i);
-      if (c === 0) break;
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
+  u8 = (o: number) => u8(this.bytes, o);
+  u16 = (o: number) => u16(this.bytes, o);
+  u32 = (o: number) => u32(this.bytes, o);
+  slice = (o: number, n: number) => this.bytes.subarray(o, o + n);
+  ascii = (o: number, n: number) => ascii(this.bytes, o, n, true);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -93,9 +78,7 @@ class Decoder {
   }
 
   checksumSum(): number {
-    let sum = 0;
-    for (let i = 0; i < this.limit; i++) sum = (sum + this.bytes[i]) & 0xff;
-    return sum;
+    return sum8(this.bytes, 0, this.limit);
   }
 
   /** A structure header at `offset`, or null (with a problem) when it does not fit. */

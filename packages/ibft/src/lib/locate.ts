@@ -1,6 +1,7 @@
 // Find iBFT candidates in a guest-memory dump (or accept a bare table).
 // Routes: the BIOS rule Linux uses (iscsi_ibft_find.c), the ACPI tables
 // (RSDP -> RSDT/XSDT) that UEFI firmware uses, and a whole-buffer scan.
+import { ascii, sum8, u32, u64 } from './bytes';
 import { decodeIbft, isValid } from './decode';
 import { type DecodeResult, IBFT_SIGNATURES, type IbftTable, type Problem } from './structures';
 
@@ -29,19 +30,6 @@ export const BIOS_SCAN = { start: 0x80000, end: 0x100000, vgaStart: 0xa0000, vga
 /** Linux's BIOS scan accepts these two signatures; the ACPI route also accepts IBFT. */
 const BIOS_SIGNATURES = ['iBFT', 'BIFT'];
 const ACPI_SIGNATURES = IBFT_SIGNATURES as readonly string[];
-
-function ascii(b: Uint8Array, o: number, n: number): string {
-  let s = '';
-  for (let i = 0; i < n && o + i < b.length; i++) s += String.fromCharCode(b[o + i]);
-  return s;
-}
-const u32 = (b: Uint8Array, o: number) => (o + 4 <= b.length ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0 : 0);
-const u64 = (b: Uint8Array, o: number) => (o + 8 <= b.length ? u32(b, o) + u32(b, o + 4) * 2 ** 32 : 0);
-const sum8 = (b: Uint8Array, o: number, n: number) => {
-  let s = 0;
-  for (let i = o; i < o + n && i < b.length; i++) s = (s + b[i]) & 0xff;
-  return s;
-};
 
 class Finder {
   readonly found = new Map<number, Candidate>();
@@ -134,6 +122,8 @@ export function locateIbft(memory: Uint8Array, options: LocateOptions = {}): Can
   return [...f.found.values()];
 }
 
+export const NO_IBFT_FOUND = 'no iBFT signature (iBFT, IBFT, BIFT) found on a 16-byte boundary, and no ACPI table points to one';
+
 export type FindResult =
   | { found: true; address: number; offset: number; bytes: Uint8Array; table: IbftTable; candidate: Candidate; candidates: Candidate[] }
   | { found: false; reason: string; candidates: Candidate[] };
@@ -147,7 +137,7 @@ export function findValidIbft(memory: Uint8Array, options: LocateOptions = {}): 
       ? `found ${candidates.length} iBFT candidate(s), none valid: ${candidates
           .map((c) => `0x${c.address.toString(16)} (${c.problems.filter((p) => p.severity === 'error').map((p) => `${p.path}: ${p.message}`)[0] ?? 'invalid'})`)
           .join('; ')}`
-      : 'no iBFT signature (iBFT, IBFT, BIFT) found on a 16-byte boundary, and no ACPI table points to one';
+      : NO_IBFT_FOUND;
     return { found: false, reason, candidates };
   }
   const bytes = memory.slice(candidate.offset, candidate.offset + candidate.length);
