@@ -43,7 +43,7 @@ describeReal('rendered script in the stock iPXE ROM against a real tgt target', 
     }
   });
 
-  it('attaches with mutual CHAP set through username/password/reverse-username/reverse-password', async () => {
+  it('static network (net0 settings, hostname, two DNS as raw bytes) and mutual CHAP: attaches', async () => {
     const chap = { username: 'labinit', password: 'initsecret12', mutual: { username: 'labtgt', password: 'tgtsecret123' } };
     const target = await startTgtTarget({
       targetIqn: 'iqn.2003-01.org.ibft-lab:script-gen-chap',
@@ -51,8 +51,35 @@ describeReal('rendered script in the stock iPXE ROM against a real tgt target', 
       mutualChap: chap.mutual,
     });
     try {
-      const run = await runStockIpxe(renderScript(labScript(target, { chap })), [MARKER, SAN_OK], DEADLINE_MS);
+      const script = renderScript({
+        ...labScript(target, { chap }),
+        // The stock ROM has already run DHCP to fetch the script; 10.0.2.20
+        // (not DHCP's 10.0.2.15) shows the static settings took over.
+        network: { mode: 'static', ip: '10.0.2.20', prefix: 24, gateway: '10.0.2.2', dns: ['10.0.2.3', '10.0.2.4'], hostname: 'labhost' },
+        diagnostics: { show: ['net0/ip', 'net0/netmask', 'net0/dns', 'hostname'], route: true },
+      });
+      const run = await runStockIpxe(script, [MARKER, SAN_OK], DEADLINE_MS);
       expect({ seen: run.seen, tail: run.serial.slice(-1500) }).toEqual({ seen: [MARKER, SAN_OK], tail: expect.any(String) });
+      for (const line of ['net0/ip:ipv4 = 10.0.2.20', 'net0/netmask:ipv4 = 255.255.255.0', 'net0/dns:ipv4 = 10.0.2.3', 'hostname:string = labhost']) {
+        expect(run.serial).toContain(line);
+      }
+    } finally {
+      await target.stop();
+    }
+  });
+
+  it('with a wrong mutual CHAP secret iPXE refuses the target (Permission denied) and "||" reaches the marker', async () => {
+    const target = await startTgtTarget({
+      targetIqn: 'iqn.2003-01.org.ibft-lab:script-gen-badmutual',
+      chap: { username: 'labinit', password: 'initsecret12' },
+      mutualChap: { username: 'labtgt', password: 'tgtsecret123' },
+    });
+    try {
+      const chap = { username: 'labinit', password: 'initsecret12', mutual: { username: 'labtgt', password: 'wrongsecret9' } };
+      const run = await runStockIpxe(renderScript(labScript(target, { chap })), [MARKER], DEADLINE_MS);
+      expect({ seen: run.seen, tail: run.serial.slice(-1500) }).toEqual({ seen: [MARKER], tail: expect.any(String) });
+      expect(run.serial).toContain('Could not open SAN device: Permission denied');
+      expect(run.serial).not.toContain(SAN_OK);
     } finally {
       await target.stop();
     }
