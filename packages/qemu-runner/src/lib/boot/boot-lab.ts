@@ -114,7 +114,9 @@ export function scriptWithProbe(script: string, marker: string, salt: string): s
   }
   return [
     ...lines.slice(0, markerLine + 1),
-    'kernel tftp://10.0.2.2/probe/vmlinuz console=ttyS0 rdinit=/init quiet panic=0 ' + `${PROBE_SALT_PARAM}=${salt}`,
+    // initrd=<name>: under UEFI the kernel's EFI stub loads the initrd itself,
+    // by the name iPXE registered it under; BIOS kernels ignore it.
+    `kernel tftp://10.0.2.2/probe/vmlinuz initrd=initrd.cpio.gz console=ttyS0 rdinit=/init quiet panic=0 ${PROBE_SALT_PARAM}=${salt}`,
     'initrd tftp://10.0.2.2/probe/initrd.cpio.gz',
     'boot',
     '',

@@ -1,3 +1,4 @@
 export * from './boot-lab';
 export * from './ipxe-failures';
 export * from './stock-rom';
+export * from './resolve-rom';

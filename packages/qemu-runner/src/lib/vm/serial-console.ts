@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 /** SeaBIOS and iPXE draw with ANSI escapes and \r; matching and logs want plain text. */
 export function plainSerialText(raw: string): string {
   return raw
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/\x1b\[[0-9;?=]*[A-Za-z]/g, '')
     .replace(/\x1b[()][A-Za-z0-9]/g, '')
     .replace(/\x1b[=>c]/g, '')
     .replace(/\r+\n/g, '\n')

@@ -1,0 +1,40 @@
+// Nx adapter: options (zod) → bootLab → report files + summary → { success }.
+import { isAbsolute, join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { bootLab, formatSummary, resolveRom, writeBootReport } from '../../index';
+import { optionsSchema } from './schema';
+
+export default async function bootVm(options: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
+  const parsed = optionsSchema.safeParse(options ?? {});
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) console.error(`boot-vm: ${issue.path.join('.') || '(options)'}: ${issue.message}`);
+    return { success: false };
+  }
+  const o = parsed.data;
+  const project = context.projectName ?? 'lab';
+  const fromRoot = (path: string) => (isAbsolute(path) ? path : join(context.root, path));
+  const outputDir = fromRoot(o.outputPath ?? join('dist', 'labs', project, 'boot-vm'));
+  try {
+    const report = await bootLab({
+      scriptPath: fromRoot(o.script ?? join('dist', 'labs', project, 'boot.ipxe')),
+      rom: resolveRom(o.rom && fromRoot(o.rom)),
+      nic: o.nic,
+      mac: o.mac,
+      firmware: o.firmware,
+      accel: o.accel,
+      memoryMiB: o.memoryMiB,
+      marker: o.marker,
+      expectations: o.expectations,
+      probe: o.probe,
+      deadlineSeconds: o.deadlineSeconds,
+      log: (line) => console.log(line),
+      serialPrefix: `[${project}] `,
+    });
+    writeBootReport(report, outputDir, `${project}:boot-vm`);
+    console.log(`\n${formatSummary(report, `${project}:boot-vm`)}\n  report: ${outputDir}`);
+    return { success: report.verdict === 'pass' };
+  } catch (error) {
+    console.error(`boot-vm: ${(error as Error).message}`);
+    return { success: false };
+  }
+}

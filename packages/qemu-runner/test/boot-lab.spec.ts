@@ -1,0 +1,161 @@
+// Real boots: QEMU (TCG) + Debian's stock iPXE ROMs + a real tgt target on
+// loopback + the Linux probe guest (Debian cloud kernel, built and cached on
+// first use). Each run's iBFT is decoded on the host and read by Linux.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootLab, formatSummary, writeBootReport, type BootLabOptions, type BootReport } from '../src';
+import { INITIATOR_IQN, realBootSkipReason, startLabFixture, TARGET_IQN, type LabFixture } from './support/lab';
+import { qemuProcessesMentioning } from './support/process';
+
+const DEADLINE_SECONDS = 420; // first run builds the probe guest; TCG on 2 shared cores
+jest.setTimeout((DEADLINE_SECONDS + 60) * 1000);
+
+const skip = realBootSkipReason();
+if (skip) console.warn(`skipping real boot tests: ${skip}`);
+const describeBoot = skip ? describe.skip : describe;
+
+async function boot(fixture: LabFixture, options: Omit<BootLabOptions, 'deadlineSeconds'>): Promise<BootReport> {
+  const report = await bootLab({ deadlineSeconds: DEADLINE_SECONDS, ...options });
+  writeBootReport(report, join(fixture.dir, 'out'));
+  console.log(formatSummary(report));
+  expect(qemuProcessesMentioning(fixture.dir)).toEqual([]);
+  return report;
+}
+
+function expectPass(report: BootReport): void {
+  if (report.verdict !== 'pass') console.error(report.failure, report.probe?.differences, report.serialLog.slice(-3000));
+  expect(report.failure).toBeNull();
+  expect(report.verdict).toBe('pass');
+  expect(report.probe?.agrees).toBe(true);
+  expect(report.probe?.differences).toEqual([]);
+  // Host decode and Linux agree on every line, not just on the expected fields.
+  expect(report.probe?.lines).toEqual(report.sysfsLines);
+}
+
+describeBoot('bootLab with stock iPXE ROMs against a real tgt target', () => {
+  let fixture: LabFixture | undefined;
+  afterEach(async () => {
+    await fixture?.close();
+    fixture = undefined;
+  });
+
+  it('BIOS + DHCP: host decode and Linux probe agree, expectations met, report files written', async () => {
+    fixture = await startLabFixture();
+    const { port } = fixture.target;
+    const scriptPath = fixture.writeScript({
+      initiatorIqn: INITIATOR_IQN,
+      sanhooks: [{ targets: [{ server: '10.0.2.2', port, lun: 1, targetIqn: TARGET_IQN }] }],
+    });
+    const report = await boot(fixture, {
+      scriptPath,
+      probe: true,
+      expectations: {
+        initiator: { name: INITIATOR_IQN },
+        nics: [{ ip: '10.0.2.15', prefix: 24, gateway: '10.0.2.2', dns: '10.0.2.3', origin: 'dhcp', mac: '52:54:00:12:34:56' }],
+        targets: [{ ip: '10.0.2.2', port, lun: 1, name: TARGET_IQN, chapType: 'none' }],
+      },
+    });
+    expectPass(report);
+    expect(report.mismatches).toEqual([]);
+    expect(report.timings.qemuStartToMarkerMs).toBeGreaterThan(0);
+    expect(report.timings.qemuStartToIbftMs).toBeGreaterThanOrEqual(report.timings.qemuStartToMarkerMs as number);
+    const out = join(fixture.dir, 'out');
+    for (const file of ['report.json', 'junit.xml', 'serial.log', 'ibft.bin', 'ibft.sysfs.txt']) expect(existsSync(join(out, file))).toBe(true);
+    const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(json).toMatchObject({ verdict: 'pass', mismatches: [], probe: { agrees: true, differences: [] } });
+    expect(json.qemu[0]).toBe('qemu-system-x86_64');
+    expect(Object.keys(json.timings)).toEqual(['qemuStartToMarkerMs', 'qemuStartToIbftMs', 'totalMs']);
+    expect(readFileSync(join(out, 'ibft.sysfs.txt'), 'utf8')).toContain(`initiator/initiator-name=${INITIATOR_IQN}`);
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/tests="4" failures="0"/);
+    expect(readFileSync(join(out, 'serial.log'), 'utf8')).toContain('== config done ==');
+  });
+
+  it('a wrong expectation (another initiator IQN) fails with a mismatch naming the field', async () => {
+    fixture = await startLabFixture();
+    const { port } = fixture.target;
+    const scriptPath = fixture.writeScript({
+      initiatorIqn: INITIATOR_IQN,
+      sanhooks: [{ targets: [{ server: '10.0.2.2', port, lun: 1, targetIqn: TARGET_IQN }] }],
+    });
+    const report = await boot(fixture, {
+      scriptPath,
+      probe: false,
+      expectations: { initiator: { name: 'iqn.2010-04.org.example:someone-else' } },
+    });
+    expect(report.verdict).toBe('fail');
+    expect(report.mismatches).toEqual([
+      { path: 'initiator.name', expected: 'iqn.2010-04.org.example:someone-else', actual: INITIATOR_IQN },
+    ]);
+    expect(report.failure).toMatch(/initiator\.name/);
+    expect(formatSummary(report)).toMatch(/✗ initiator\.name/);
+    expect(readFileSync(join(fixture.dir, 'out', 'junit.xml'), 'utf8')).toMatch(/failures="1"[\s\S]*initiator\.name: expected/);
+  });
+
+  it('BIOS + static IP: origin manual, addresses as configured, probe agrees', async () => {
+    fixture = await startLabFixture();
+    const { port } = fixture.target;
+    const scriptPath = fixture.writeScript({
+      network: { mode: 'static', ip: '10.0.2.77', prefix: 24, gateway: '10.0.2.2', dns: ['10.0.2.3'] },
+      initiatorIqn: INITIATOR_IQN,
+      sanhooks: [{ targets: [{ server: '10.0.2.2', port, lun: 1, targetIqn: TARGET_IQN }] }],
+    });
+    const report = await boot(fixture, {
+      scriptPath,
+      probe: true,
+      expectations: {
+        initiator: { name: INITIATOR_IQN },
+        nics: [{ ip: '10.0.2.77', prefix: 24, gateway: '10.0.2.2', dns: '10.0.2.3', origin: 'manual' }],
+        targets: [{ ip: '10.0.2.2', port, lun: 1, name: TARGET_IQN }],
+      },
+    });
+    expectPass(report);
+  });
+
+  it('BIOS + CHAP: chap fields agree (secret compared as a salted hash), and no secret in any file or the summary', async () => {
+    const chap = { username: 'labuser', password: 'Secr3tChapPw16' };
+    fixture = await startLabFixture({ chap });
+    const { port } = fixture.target;
+    const scriptPath = fixture.writeScript({
+      initiatorIqn: INITIATOR_IQN,
+      sanhooks: [{ targets: [{ server: '10.0.2.2', port, lun: 1, targetIqn: TARGET_IQN }], chap }],
+    });
+    const lines: string[] = [];
+    const report = await boot(fixture, {
+      scriptPath,
+      probe: true,
+      log: (line) => lines.push(line),
+      expectations: {
+        initiator: { name: INITIATOR_IQN },
+        targets: [{ port, lun: 1, name: TARGET_IQN, chapType: 'chap', chapName: chap.username, chapSecret: chap.password }],
+      },
+    });
+    expectPass(report);
+    expect(report.sysfsLines).toContain('target0/chap-name=labuser');
+    const written = fixture.allText(join(fixture.dir, 'out'));
+    for (const text of [written, formatSummary(report), lines.join('\n'), report.serialLog]) {
+      expect(text).not.toContain(chap.password);
+      expect(text).not.toMatch(/salted-sha256/);
+    }
+  });
+
+  it('UEFI (OVMF, efi-rtl8139.rom) + DHCP: iBFT found through ACPI, probe agrees', async () => {
+    if (!existsSync('/usr/share/OVMF/OVMF_CODE_4M.fd') && !existsSync('/usr/share/OVMF/OVMF_CODE.fd')) {
+      console.warn('skipping UEFI boot: OVMF is not installed (Debian package ovmf, tools/setup)');
+      return;
+    }
+    fixture = await startLabFixture();
+    const { port } = fixture.target;
+    const scriptPath = fixture.writeScript({
+      initiatorIqn: INITIATOR_IQN,
+      sanhooks: [{ targets: [{ server: '10.0.2.2', port, lun: 1, targetIqn: TARGET_IQN }] }],
+    });
+    const report = await boot(fixture, {
+      scriptPath,
+      firmware: 'uefi',
+      probe: true,
+      expectations: { initiator: { name: INITIATOR_IQN }, targets: [{ port, lun: 1, name: TARGET_IQN }] },
+    });
+    expectPass(report);
+    expect(report.ibftAddress).toBeGreaterThan(0x100000);
+  });
+});
