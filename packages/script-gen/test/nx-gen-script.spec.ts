@@ -1,0 +1,38 @@
+// Runs the real Nx CLI on the default lab: the executor is wired up, writes
+// dist/labs/lab/boot.ipxe, and a second run is served from Nx's cache.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '../../..');
+const nx = (...args: string[]) =>
+  spawnSync(process.execPath, [require.resolve('nx/bin/nx', { paths: [root] }), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' },
+  });
+
+describe('npx nx run lab:gen-script', () => {
+  jest.setTimeout(120_000);
+
+  it('writes the default lab script and is cacheable', () => {
+    const first = nx('run', 'lab:gen-script', '--skip-nx-cache');
+    expect({ status: first.status, out: first.stdout + first.stderr }).toEqual({ status: 0, out: expect.any(String) });
+    expect(readFileSync(join(root, 'dist/labs/lab/boot.ipxe'), 'utf8')).toBe(
+      [
+        '#!ipxe',
+        'dhcp',
+        'set initiator-iqn iqn.2010-04.org.ipxe:ibft-lab',
+        'sanhook iscsi:10.0.2.2::3260:1:iqn.2003-01.org.ibft-lab:lab ||',
+        'show initiator-iqn',
+        'route',
+        'echo == config done ==',
+        'exit',
+        '',
+      ].join('\n'),
+    );
+    const second = nx('run', 'lab:gen-script');
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/local cache|existing outputs match the cache/);
+  });
+});
