@@ -59,7 +59,7 @@ async function main() {
       });
     const options = { script, nic: 'rtl8139', source: { path: tree! }, outputPath: join(work, 'firmware'), jobs };
     const ctx = { workspaceRoot: root, cacheDir: join(work, 'cache'), env: { ...process.env, IPXE_SRC: '' }, log: quiet };
-    console.log(`bench/build-rom: ${tree} (${source.location}), -j${jobs}`);
+    console.log(`bench/build-rom: ${source.location}, -j${jobs}`);
 
     const [rawCold] = seconds(rawMake);
     const [oursCold] = await secondsAsync(() => buildRom(options, ctx));
