@@ -47,6 +47,7 @@ describe('parseScript', () => {
     ['#!ipxe\ndhcp\n:retry\necho m\n', 3, /labels/],
     ['#!ipxe\ndhcp\nset username u\nsanhook iscsi:1.2.3.4::::iqn.2003-01.org.a.b ||\necho m\n', 4, /CHAP needs both/],
     ['#!ipxe\ndhcp\necho m\nshow x\n', 4, /after the marker/],
+    ['#!ipxe\ndhcp\nexit\necho m\n', 3, /before the marker/],
   ])('reports what the model cannot express (%#)', (text, line, message) => {
     const { model, diagnostics } = parseScript(text);
     expect(model).toBeUndefined();

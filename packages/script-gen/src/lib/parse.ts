@@ -93,6 +93,9 @@ export function parseScript(text: string): ParseResult {
       if (marker !== undefined && !['exit', 'shell', 'sanboot', 'kernel', 'initrd', 'boot'].includes(command.text)) {
         throw new Unsupported(command, `"${command.text}" after the marker is not part of the lab script model`);
       }
+      if (marker === undefined && ['exit', 'shell', 'sanboot', 'kernel', 'initrd', 'boot'].includes(command.text)) {
+        throw new Unsupported(command, `"${command.text}" before the marker echo is not modelled (the next step follows the marker)`);
+      }
       if (kernel && command.text !== 'initrd' && command.text !== 'boot') {
         throw new Unsupported(command, 'after "kernel" only "initrd" and "boot" are modelled');
       }
