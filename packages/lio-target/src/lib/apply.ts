@@ -103,7 +103,7 @@ async function verify(session: TargetcliSession, desired: ResolvedDesiredState, 
   if (again.steps.length === 0) return;
   const errors = maskSecrets(output, secrets)
     .split('\n')
-    .filter((line) => /error|failed|cannot|could not|no such|invalid/i.test(line))
+    .filter((line) => /error|failed|cannot|could not|no such|invalid/i.test(line) && !/preferences file/.test(line))
     .slice(0, 20);
   throw new ApplyVerificationError(
     [

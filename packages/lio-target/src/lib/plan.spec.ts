@@ -7,21 +7,10 @@ import { formatPlan, OwnershipError, plan, renderStep } from './plan';
 
 const fixture = (name: string) => parseLiveState(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', name), 'utf8'));
 
-const lab1: DesiredStateInput = {
-  lab: 'lab1',
-  backstores: [{ kind: 'fileio', name: 'disk', path: '/var/tmp/lab1-disk.img', sizeMiB: 64 }],
-  targets: [
-    {
-      tpgs: [
-        {
-          attributes: { authentication: true },
-          luns: [{ index: 0, backstore: 'disk' }],
-          acls: [{ initiatorIqn: 'iqn.2010-04.org.ipxe:client', mappedLuns: [{ index: 0, tpgLun: 0 }], chap: { userid: 'initiator', password: 'initiator-secret1' } }],
-        },
-      ],
-    },
-  ],
-};
+// Captured from the real appliance (test/support/capture-fixture.ts): this
+// desired state applied next to a hand-made foreign target.
+const lab1: DesiredStateInput = JSON.parse(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', 'appliance-lab1.desired.json'), 'utf8'));
+const CAPTURED = 'appliance-lab1.saveconfig.json';
 
 describe('desired state validation', () => {
   it('derives a stable IQN from the lab', () => {
@@ -58,16 +47,20 @@ describe('plan', () => {
   it('creates everything from empty, in dependency order, with secrets masked in the dry run', () => {
     const p = plan(parseDesiredState(lab1), EMPTY_LIVE_STATE, emptyLedger('lab1'));
     const lines = p.steps.map((s) => renderStep(s));
+    const acl = '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/acls/iqn.2010-04.org.ipxe:client';
     expect(lines).toEqual([
-      '/backstores/fileio create name=ibftlab_lab1_disk file_or_dev=/var/tmp/lab1-disk.img size=64M sparse=true write_back=false',
+      '/backstores/fileio create name=ibftlab_lab1_disk file_or_dev=/var/tmp/lab1-disk.img size=16M sparse=true write_back=false',
+      '/backstores/ramdisk create name=ibftlab_lab1_scratch size=8M',
       '/iscsi create wwn=iqn.2024-01.org.ibft-lab:lab1',
       '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/luns create storage_object=/backstores/fileio/ibftlab_lab1_disk lun=0 add_mapped_luns=false',
+      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/luns create storage_object=/backstores/ramdisk/ibftlab_lab1_scratch lun=1 add_mapped_luns=false',
       '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/acls create wwn=iqn.2010-04.org.ipxe:client add_mapped_luns=false',
-      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/acls/iqn.2010-04.org.ipxe:client create mapped_lun=0 tpg_lun_or_backstore=0 write_protect=false',
-      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/acls/iqn.2010-04.org.ipxe:client set auth userid=initiator password=********',
+      `${acl} create mapped_lun=0 tpg_lun_or_backstore=0 write_protect=0`,
+      `${acl} create mapped_lun=1 tpg_lun_or_backstore=1 write_protect=1`,
+      `${acl} set auth userid=initiator password=******** mutual_userid=target mutual_password=********`,
       '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1 set attribute authentication=1 generate_node_acls=0 demo_mode_write_protect=0 cache_dynamic_acls=0',
     ]);
-    expect(renderStep(p.steps[5], true)).toContain('password=initiator-secret1');
+    expect(renderStep(p.steps[8], true)).toContain('password=initiator-secret1');
     expect(formatPlan(p)).not.toContain('initiator-secret1');
     expect(p.createsTargets).toEqual(['iqn.2024-01.org.ibft-lab:lab1']);
     expect(p.createsFiles).toEqual(['/var/tmp/lab1-disk.img']);
@@ -75,7 +68,7 @@ describe('plan', () => {
 
   it('is empty when the live state matches, and ignores the foreign target', () => {
     const ledger = { ...emptyLedger('lab1'), targets: ['iqn.2024-01.org.ibft-lab:lab1'] };
-    const p = plan(parseDesiredState(lab1), fixture('foreign-and-lab.saveconfig.json'), ledger);
+    const p = plan(parseDesiredState(lab1), fixture(CAPTURED), ledger);
     expect(formatPlan(p)).toBe('LIO plan: nothing to do');
   });
 
@@ -83,7 +76,7 @@ describe('plan', () => {
     const ledger = { ...emptyLedger('lab1'), targets: ['iqn.2024-01.org.ibft-lab:lab1'] };
     const changed = structuredClone(lab1) as any;
     changed.targets[0].tpgs[0].acls[0].chap.password = 'another-secret2';
-    const p = plan(parseDesiredState(changed), fixture('foreign-and-lab.saveconfig.json'), ledger);
+    const p = plan(parseDesiredState(changed), fixture(CAPTURED), ledger);
     expect(p.steps.map((s) => renderStep(s))).toEqual([
       '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/acls/iqn.2010-04.org.ipxe:client set auth userid=initiator password=********',
     ]);
@@ -91,12 +84,30 @@ describe('plan', () => {
 
   it('teardown (empty desired state) deletes only what the lab owns', () => {
     const ledger = { ...emptyLedger('lab1'), targets: ['iqn.2024-01.org.ibft-lab:lab1'] };
-    const p = plan(parseDesiredState({ lab: 'lab1' }), fixture('foreign-and-lab.saveconfig.json'), ledger);
-    expect(p.steps.map((s) => renderStep(s))).toEqual(['/iscsi delete wwn=iqn.2024-01.org.ibft-lab:lab1', '/backstores/fileio delete name=ibftlab_lab1_disk']);
+    const p = plan(parseDesiredState({ lab: 'lab1' }), fixture(CAPTURED), ledger);
+    expect(p.steps.map((s) => renderStep(s))).toEqual([
+      '/iscsi delete wwn=iqn.2024-01.org.ibft-lab:lab1',
+      '/backstores/ramdisk delete name=ibftlab_lab1_scratch',
+      '/backstores/fileio delete name=ibftlab_lab1_disk',
+    ]);
+  });
+
+  it('recreating a changed backstore deletes its LUN through the tree first and maps it again', () => {
+    const ledger = { ...emptyLedger('lab1'), targets: ['iqn.2024-01.org.ibft-lab:lab1'] };
+    const bigger = structuredClone(lab1) as any;
+    bigger.backstores[1].sizeMiB = 12;
+    const lines = plan(parseDesiredState(bigger), fixture(CAPTURED), ledger).steps.map((s) => renderStep(s));
+    expect(lines).toEqual([
+      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/luns delete lun=1',
+      '/backstores/ramdisk delete name=ibftlab_lab1_scratch',
+      '/backstores/ramdisk create name=ibftlab_lab1_scratch size=12M',
+      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/luns create storage_object=/backstores/ramdisk/ibftlab_lab1_scratch lun=1 add_mapped_luns=false',
+      '/iscsi/iqn.2024-01.org.ibft-lab:lab1/tpg1/acls/iqn.2010-04.org.ipxe:client create mapped_lun=1 tpg_lun_or_backstore=1 write_protect=1',
+    ]);
   });
 
   it('refuses to adopt a target it did not create', () => {
     const desired = parseDesiredState({ ...lab1, targets: [{ iqn: 'iqn.2003-01.org.example:foreign' }] });
-    expect(() => plan(desired, fixture('foreign-and-lab.saveconfig.json'), emptyLedger('lab1'))).toThrow(OwnershipError);
+    expect(() => plan(desired, fixture(CAPTURED), emptyLedger('lab1'))).toThrow(OwnershipError);
   });
 });

@@ -44,7 +44,8 @@ function arg(key: string, value: string | number | boolean, secret = false): Pla
 function sameBackstore(want: Backstore, liveName: string, live: LiveState): boolean | undefined {
   const so = live.storage_objects.find((o) => o.name === liveName);
   if (!so) return undefined;
-  if (so.plugin !== rtslibPlugin(want.kind)) return false;
+  // rtslib-fb 2.1.7x dumps ramdisks as "ramdisk", older ones as "rd_mcp".
+  if (so.plugin !== want.kind && so.plugin !== rtslibPlugin(want.kind)) return false;
   if (want.kind === 'fileio') return so.dev === want.path && so.size === want.sizeMiB * MIB && Boolean(so.write_back) === want.writeBack;
   if (want.kind === 'block') return so.dev === want.device;
   return so.size === want.sizeMiB * MIB;
@@ -111,8 +112,17 @@ export function plan(desired: ResolvedDesiredState, live: LiveState, ledger: Led
     const want = desiredByLiveName.get(so.name);
     const kind = so.plugin === 'rd_mcp' ? 'ramdisk' : so.plugin;
     if (!want || sameBackstore(want, so.name, live) === false) {
+      // Delete its LUNs in owned targets first: targetcli's tree keeps a stale
+      // lunN node when the backstore goes first, and a later "create lun=N" fails.
+      for (const lt of live.targets.filter((t) => owned.has(t.wwn) && desiredIqns.has(t.wwn))) {
+        for (const ltpg of lt.tpgs) {
+          for (const l of ltpg.luns.filter((x) => x.storage_object.split('/').pop() === so.name)) {
+            steps.push({ path: `/iscsi/${lt.wwn}/tpg${ltpg.tag}/luns`, command: 'delete', args: [arg('lun', l.index)], reason: `LUN ${l.index} sits on backstore ${so.name}, which goes` });
+          }
+        }
+      }
       steps.push({ path: `/backstores/${kind}`, command: 'delete', args: [arg('name', so.name)], reason: want ? `backstore ${want.name} differs from its declaration` : `backstore ${so.name} is no longer declared` });
-      if (want) recreated.add(so.name);
+      recreated.add(so.name);
     }
   }
   for (const want of desired.backstores) {
@@ -122,10 +132,9 @@ export function plan(desired: ResolvedDesiredState, live: LiveState, ledger: Led
       if (want.kind === 'fileio') result.createsFiles.push(want.path);
     }
   }
-  // rtslib records a LUN's storage object by plugin (rd_mcp for ramdisk); targetcli's path says ramdisk.
   const backstoreOf = (name: string) => desired.backstores.find((x) => x.name === name)!;
   const paths: BackstorePaths = {
-    recorded: (name) => `/backstores/${rtslibPlugin(backstoreOf(name).kind)}/${ownedBackstoreName(lab, name)}`,
+    recorded: (name) => `/backstores/${backstoreOf(name).kind}/${ownedBackstoreName(lab, name)}`,
     ui: (name) => `/backstores/${backstoreOf(name).kind}/${ownedBackstoreName(lab, name)}`,
   };
 
@@ -211,13 +220,16 @@ function planTpg(
   }
 
   // LUNs (a LUN on a recreated backstore is gone already).
-  const liveLuns = live.luns.filter((l) => !recreated.has(l.storage_object.split('/').pop() ?? ''));
-  const lunsChanged = new Set<number>();
+  const liveLuns = live.luns
+    .filter((l) => !recreated.has(l.storage_object.split('/').pop() ?? ''))
+    .map((l) => ({ ...l, storage_object: l.storage_object.replace('/backstores/rd_mcp/', '/backstores/ramdisk/') }));
+  // A LUN that goes takes its mapped LUNs with it (rtslib deletes them).
+  const lunsGone = new Set(live.luns.filter((l) => !liveLuns.some((x) => x.index === l.index)).map((l) => l.index));
   for (const l of liveLuns) {
     const want = tpg.luns.find((x) => x.index === l.index);
     if (!want || storagePathOf(want.backstore) !== l.storage_object) {
       steps.push({ path: `${path}/luns`, command: 'delete', args: [arg('lun', l.index)], reason: want ? `LUN ${l.index} points elsewhere` : `LUN ${l.index} is not declared` });
-      lunsChanged.add(l.index);
+      lunsGone.add(l.index);
     }
   }
   for (const want of tpg.luns) {
@@ -229,7 +241,6 @@ function planTpg(
         args: [arg('storage_object', paths.ui(want.backstore)), arg('lun', want.index), arg('add_mapped_luns', false)],
         reason: `LUN ${want.index} is missing`,
       });
-      lunsChanged.add(want.index);
     }
   }
 
@@ -252,19 +263,20 @@ function planTpg(
       lacl = { node_wwn: want.initiatorIqn, mapped_luns: [] };
     }
     const aclPath = `${path}/acls/${want.initiatorIqn}`;
-    for (const m of lacl.mapped_luns) {
+    const liveMapped = lacl.mapped_luns.filter((m) => !lunsGone.has(m.tpg_lun));
+    for (const m of liveMapped) {
       const w = want.mappedLuns.find((x) => x.index === m.index);
-      if (!w || w.tpgLun !== m.tpg_lun || w.writeProtect !== Boolean(m.write_protect) || lunsChanged.has(m.tpg_lun)) {
+      if (!w || w.tpgLun !== m.tpg_lun || w.writeProtect !== Boolean(m.write_protect)) {
         steps.push({ path: aclPath, command: 'delete', args: [arg('mapped_lun', m.index)], reason: `mapped LUN ${m.index} differs or is not declared` });
       }
     }
     for (const w of want.mappedLuns) {
-      const m = lacl.mapped_luns.find((x) => x.index === w.index);
-      if (!m || w.tpgLun !== m.tpg_lun || w.writeProtect !== Boolean(m.write_protect) || lunsChanged.has(m.tpg_lun)) {
+      const m = liveMapped.find((x) => x.index === w.index);
+      if (!m || w.tpgLun !== m.tpg_lun || w.writeProtect !== Boolean(m.write_protect)) {
         steps.push({
           path: aclPath,
           command: 'create',
-          args: [arg('mapped_lun', w.index), arg('tpg_lun_or_backstore', w.tpgLun), arg('write_protect', w.writeProtect)],
+          args: [arg('mapped_lun', w.index), arg('tpg_lun_or_backstore', w.tpgLun), arg('write_protect', w.writeProtect ? 1 : 0)],
           reason: `mapped LUN ${w.index} is missing`,
         });
       }

@@ -1,0 +1,174 @@
+// Real LIO in the appliance VM (QEMU TCG), reached over real SSH: apply from
+// empty, idempotent re-apply, small changes, validation before any command,
+// teardown that leaves a foreign target alone. One appliance for the file.
+import { existsSync } from 'node:fs';
+import {
+  applyDesiredState,
+  connectSsh,
+  HostKeyRejected,
+  readLiveState,
+  startAppliance,
+  targetcliSession,
+  teardownLab,
+  targetStatus,
+  type DesiredStateInput,
+  type LiveState,
+  type RunningAppliance,
+  type Transport,
+} from '../src';
+
+jest.setTimeout(600_000);
+
+const qemuMissing = !existsSync('/usr/bin/qemu-system-x86_64') ? 'qemu-system-x86_64 is missing (tools/setup installs it)' : undefined;
+if (qemuMissing) console.log(`appliance tests skipped: ${qemuMissing}`);
+const describeVm = qemuMissing ? describe.skip : describe;
+
+const INITIATOR = 'iqn.2010-04.org.ipxe:lab-initiator';
+const SECOND_INITIATOR = 'iqn.2010-04.org.ipxe:second-initiator';
+const FOREIGN_IQN = 'iqn.2003-01.org.example:someone-else';
+
+const desired: DesiredStateInput = {
+  lab: 'apptest',
+  backstores: [
+    { kind: 'fileio', name: 'disk', path: '/var/tmp/apptest-disk.img', sizeMiB: 16 },
+    { kind: 'ramdisk', name: 'scratch', sizeMiB: 8 },
+  ],
+  targets: [
+    {
+      tpgs: [
+        {
+          attributes: { authentication: true },
+          portals: [{ ip: '0.0.0.0', port: 3260 }],
+          luns: [
+            { index: 0, backstore: 'disk' },
+            { index: 1, backstore: 'scratch' },
+          ],
+          acls: [
+            {
+              initiatorIqn: INITIATOR,
+              mappedLuns: [{ index: 0, tpgLun: 0 }, { index: 1, tpgLun: 1, writeProtect: true }],
+              chap: { userid: 'lab-user', password: 'lab-secret-0001' },
+              mutualChap: { userid: 'lab-target', password: 'lab-mutual-0002' },
+            },
+          ],
+        },
+      ],
+    },
+  ],
+};
+
+/** A pass-through that counts commands: the real transport underneath, no mock. */
+function counting(transport: Transport): Transport & { calls: string[][] } {
+  const calls: string[][] = [];
+  return {
+    calls,
+    description: transport.description,
+    run: (argv, options) => (calls.push(argv), transport.run(argv, options)),
+    readFile: (path) => (calls.push(['readFile', path]), transport.readFile(path)),
+    writeFile: (path, content) => (calls.push(['writeFile', path]), transport.writeFile(path, content)),
+    close: () => transport.close(),
+  };
+}
+
+function ours(live: LiveState) {
+  return {
+    backstores: live.storage_objects.filter((o) => o.name.startsWith('ibftlab_apptest_')).map((o) => o.name).sort(),
+    targets: live.targets.filter((t) => t.wwn.startsWith('iqn.2024-01.org.ibft-lab:apptest')).map((t) => t.wwn),
+  };
+}
+
+describeVm('declarative LIO in the real appliance over SSH', () => {
+  let appliance: RunningAppliance | undefined;
+  let transport: Transport;
+  let foreignBefore: unknown;
+
+  beforeAll(async () => {
+    appliance = await startAppliance({ readyDeadlineMs: 300_000 });
+    transport = await appliance.connect();
+    // Someone else's target on the same machine, made by hand with targetcli.
+    const made = await transport.run(['sh', '-c', [
+      'targetcli /backstores/ramdisk create name=foreign size=4M',
+      `targetcli /iscsi create ${FOREIGN_IQN}`,
+      `targetcli /iscsi/${FOREIGN_IQN}/tpg1/luns create /backstores/ramdisk/foreign`,
+    ].join(' && ')]);
+    expect(made.code).toBe(0);
+    const live = await readLiveState(targetcliSession(transport));
+    foreignBefore = live.targets.find((t) => t.wwn === FOREIGN_IQN);
+    expect(foreignBefore).toBeDefined();
+  }, 420_000);
+
+  afterAll(async () => {
+    await appliance?.stop();
+  });
+
+  it('refuses the appliance when the pinned host key is wrong', async () => {
+    await expect(
+      connectSsh({ host: '127.0.0.1', port: appliance!.endpoint.sshPort, privateKeyPath: appliance!.endpoint.privateKeyPath, hostKeyFingerprint: `SHA256:${'B'.repeat(43)}` }),
+    ).rejects.toBeInstanceOf(HostKeyRejected);
+  });
+
+  it('rejects a secret with a space and an invalid IQN before any command runs', async () => {
+    const spy = counting(transport);
+    const badSecret = structuredClone(desired) as any;
+    badSecret.targets[0].tpgs[0].acls[0].chap.password = 'lab secret 0001';
+    await expect(applyDesiredState(spy, badSecret)).rejects.toThrow(/targets\[0\]\.tpgs\[0\]\.acls\[0\]\.chap\.password/);
+    const badIqn = structuredClone(desired) as any;
+    badIqn.targets[0].tpgs[0].acls[0].initiatorIqn = 'iqn.2010-04.org.ipxe:Bad Name';
+    await expect(applyDesiredState(spy, badIqn)).rejects.toThrow(/initiatorIqn/);
+    expect(spy.calls).toEqual([]);
+  });
+
+  it('applies from empty in one piped targetcli script and verifies', async () => {
+    const report = await applyDesiredState(transport, desired);
+    expect(report.commandsRun).toBeGreaterThan(5);
+    expect(report.targetcliStarts).toBe(3); // read, apply, verify
+    expect(report.planText).not.toContain('lab-secret-0001');
+    const live = await readLiveState(targetcliSession(transport));
+    expect(ours(live)).toEqual({ backstores: ['ibftlab_apptest_disk', 'ibftlab_apptest_scratch'], targets: ['iqn.2024-01.org.ibft-lab:apptest'] });
+    const acl = live.targets.find((t) => t.wwn === 'iqn.2024-01.org.ibft-lab:apptest')!.tpgs[0].node_acls[0];
+    expect(acl).toMatchObject({ node_wwn: INITIATOR, chap_userid: 'lab-user', chap_mutual_userid: 'lab-target' });
+    expect(acl.mapped_luns.map((m) => [m.index, m.tpg_lun, m.write_protect])).toEqual([[0, 0, false], [1, 1, true]]);
+  });
+
+  it('re-applies with zero commands and one targetcli start', async () => {
+    const report = await applyDesiredState(transport, desired);
+    expect(report.commandsRun).toBe(0);
+    expect(report.targetcliStarts).toBe(1);
+    expect((await targetStatus(transport, desired)).inSync).toBe(true);
+  });
+
+  it('adding an ACL runs only ACL commands', async () => {
+    const more = structuredClone(desired) as any;
+    more.targets[0].tpgs[0].acls.push({ initiatorIqn: SECOND_INITIATOR, mappedLuns: [{ index: 0, tpgLun: 0 }], chap: { userid: 'second', password: 'second-secret-03' } });
+    const report = await applyDesiredState(transport, more);
+    expect(report.plan.steps.map((s) => `${s.path} ${s.command}`)).toEqual([
+      '/iscsi/iqn.2024-01.org.ibft-lab:apptest/tpg1/acls create',
+      `/iscsi/iqn.2024-01.org.ibft-lab:apptest/tpg1/acls/${SECOND_INITIATOR} create`,
+      `/iscsi/iqn.2024-01.org.ibft-lab:apptest/tpg1/acls/${SECOND_INITIATOR} set auth`,
+    ]);
+    // And back: removing it is one delete.
+    const back = await applyDesiredState(transport, desired);
+    expect(back.plan.steps.map((s) => `${s.path} ${s.command}`)).toEqual(['/iscsi/iqn.2024-01.org.ibft-lab:apptest/tpg1/acls delete']);
+  });
+
+  it('changing the CHAP secret runs one set auth', async () => {
+    const changed = structuredClone(desired) as any;
+    changed.targets[0].tpgs[0].acls[0].chap.password = 'lab-secret-9999';
+    const report = await applyDesiredState(transport, changed);
+    expect(report.plan.steps.map((s) => `${s.path} ${s.command}`)).toEqual([`/iscsi/iqn.2024-01.org.ibft-lab:apptest/tpg1/acls/${INITIATOR} set auth`]);
+    expect(report.planText).not.toContain('lab-secret-9999');
+  });
+
+  it('teardown removes exactly what the lab owns, leaves the foreign target, and is idempotent', async () => {
+    const report = await teardownLab(transport, 'apptest');
+    expect(report.commandsRun).toBeGreaterThan(0);
+    expect(report.removedFiles).toEqual(['/var/tmp/apptest-disk.img']);
+    const live = await readLiveState(targetcliSession(transport));
+    expect(ours(live)).toEqual({ backstores: [], targets: [] });
+    expect(live.targets.find((t) => t.wwn === FOREIGN_IQN)).toEqual(foreignBefore);
+    expect(live.storage_objects.map((o) => o.name)).toContain('foreign');
+    expect((await transport.run(['test', '-e', '/var/tmp/apptest-disk.img'])).code).not.toBe(0);
+    const again = await teardownLab(transport, 'apptest');
+    expect(again.commandsRun).toBe(0);
+  });
+});
