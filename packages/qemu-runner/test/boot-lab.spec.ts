@@ -91,6 +91,23 @@ describeBoot('bootLab with stock iPXE ROMs against a real tgt target', () => {
     expect(readFileSync(join(fixture.dir, 'out', 'junit.xml'), 'utf8')).toMatch(/failures="1"[\s\S]*initiator\.name: expected/);
   });
 
+  it('an unreachable target fails fast with the iPXE line and its ipxe.org URL, well before the deadline', async () => {
+    fixture = await startLabFixture();
+    const closedPort = fixture.target.port;
+    await fixture.target.stop(); // nothing listens there any more
+    const scriptPath = fixture.writeScript({
+      initiatorIqn: INITIATOR_IQN,
+      sanhooks: [{ targets: [{ server: '10.0.2.2', port: closedPort, lun: 1, targetIqn: TARGET_IQN }] }],
+    });
+    const report = await boot(fixture, { scriptPath, probe: false });
+    expect(report.verdict).toBe('fail');
+    expect(report.failure).toMatch(/Could not open SAN device|Connection refused/);
+    expect(report.ipxeErrorUrl).toMatch(/^https?:\/\/ipxe\.org\/[0-9a-f]{8}$/);
+    expect(report.timings.qemuStartToMarkerMs).toBeNull();
+    expect(report.timings.totalMs).toBeLessThan(120_000);
+    expect(formatSummary(report)).toContain(report.ipxeErrorUrl as string);
+  });
+
   it('BIOS + static IP: origin manual, addresses as configured, probe agrees', async () => {
     fixture = await startLabFixture();
     const { port } = fixture.target;

@@ -2,7 +2,7 @@
 import { isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { bootLab, formatSummary, resolveRom, writeBootReport } from '../../index';
-import { optionsSchema } from './schema';
+import { optionsSchema } from './options';
 
 export default async function bootVm(options: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
   const parsed = optionsSchema.safeParse(options ?? {});

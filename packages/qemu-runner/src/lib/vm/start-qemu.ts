@@ -226,10 +226,14 @@ export async function startQemu(input: StartVmSpec, options: StartQemuOptions = 
         fn();
       };
       const fail = (error: Error) => finish(() => reject(error));
-      const check = () => {
+      // The firmware console wraps at 80 columns, so iPXE's error URL may come
+      // on the next line, a moment later: a failure waits briefly for it.
+      let failureGraceUntil: number | undefined;
+      const check = (final = false) => {
+        if (settled) return;
         const text = serial.text().slice(from);
         // Fail lines first: an error printed before the marker must win. Only
-        // complete lines count, so the error URL at the line's end is there.
+        // complete lines count.
         const complete = text.slice(0, text.lastIndexOf('\n') + 1);
         for (const bad of wait.failOn ?? []) {
           const found = bad.exec(complete);
@@ -237,7 +241,12 @@ export async function startQemu(input: StartVmSpec, options: StartQemuOptions = 
           const lineStart = text.lastIndexOf('\n', found.index) + 1;
           const lineEnd = text.indexOf('\n', found.index);
           const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd).trim();
-          const url = IPXE_ERROR_URL.exec(complete.slice(lineStart, lineStart + 400))?.[0];
+          const url = IPXE_ERROR_URL.exec(text.slice(lineStart, lineStart + 400).replace(/\n/g, ''))?.[0];
+          if (!url && !final) {
+            failureGraceUntil ??= Date.now() + 1000;
+            setTimeout(() => check(Date.now() >= (failureGraceUntil as number)), 250).unref();
+            return;
+          }
           fail(new SerialFailure(`boot failed: ${line}${url && !line.includes(url) ? ` (${url})` : ''}`, line, url));
           return;
         }
@@ -248,7 +257,7 @@ export async function startQemu(input: StartVmSpec, options: StartQemuOptions = 
         () => fail(new VmTimeout(`no ${String(pattern)} on the serial console within ${wait.deadlineMs} ms`)),
         wait.deadlineMs,
       );
-      unsubscribe = serial.onText(check);
+      unsubscribe = serial.onText(() => check());
       exitWaiters.add(fail);
       check();
       if (!settled && timeoutReason) fail(new VmTimeout(timeoutReason));
