@@ -1,6 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { buildRom } from '../../lib/build';
-import { optionsSchema } from './schema';
+import { optionsSchema } from './options';
 
 export default async function buildRomExecutor(raw: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
   const parsed = optionsSchema.safeParse(raw);

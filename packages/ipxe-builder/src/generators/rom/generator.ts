@@ -1,7 +1,7 @@
 import { Tree, readProjectConfiguration, updateProjectConfiguration } from '@nx/devkit';
 import { buildRomTargetConfig } from '../../lib/nx-target';
 import type { SourceOption } from '../../lib/source';
-import { optionsSchema } from './schema';
+import { optionsSchema } from './options';
 
 export default async function romGenerator(tree: Tree, raw: unknown): Promise<void> {
   const options = optionsSchema.parse(raw);
