@@ -6,3 +6,6 @@ export * from './lib/transport';
 export * from './lib/targetcli';
 export * from './lib/apply';
 export * from './lib/appliance';
+export * from './lib/connect-target';
+export * from './lib/initiator-info';
+export * from './lib/nx-targets';

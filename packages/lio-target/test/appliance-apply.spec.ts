@@ -1,7 +1,13 @@
 // Real LIO in the appliance VM (QEMU TCG), reached over real SSH: apply from
 // empty, idempotent re-apply, small changes, validation before any command,
 // teardown that leaves a foreign target alone. One appliance for the file.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import setupTargetExecutor from '../src/executors/setup-target/executor';
+import targetStatusExecutor from '../src/executors/target-status/executor';
+import teardownTargetExecutor from '../src/executors/teardown-target/executor';
 import {
   applyDesiredState,
   connectSsh,
@@ -15,6 +21,7 @@ import {
   type LiveState,
   type RunningAppliance,
   type Transport,
+  writeEndpoint,
 } from '../src';
 
 jest.setTimeout(600_000);
@@ -127,7 +134,7 @@ describeVm('declarative LIO in the real appliance over SSH', () => {
     expect(ours(live)).toEqual({ backstores: ['ibftlab_apptest_disk', 'ibftlab_apptest_scratch'], targets: ['iqn.2024-01.org.ibft-lab:apptest'] });
     const acl = live.targets.find((t) => t.wwn === 'iqn.2024-01.org.ibft-lab:apptest')!.tpgs[0].node_acls[0];
     expect(acl).toMatchObject({ node_wwn: INITIATOR, chap_userid: 'lab-user', chap_mutual_userid: 'lab-target' });
-    expect(acl.mapped_luns.map((m) => [m.index, m.tpg_lun, m.write_protect])).toEqual([[0, 0, false], [1, 1, true]]);
+    expect([...acl.mapped_luns].sort((a, b) => a.index - b.index).map((m) => [m.index, m.tpg_lun, m.write_protect])).toEqual([[0, 0, false], [1, 1, true]]);
   });
 
   it('re-applies with zero commands and one targetcli start', async () => {
@@ -157,6 +164,38 @@ describeVm('declarative LIO in the real appliance over SSH', () => {
     const report = await applyDesiredState(transport, changed);
     expect(report.plan.steps.map((s) => `${s.path} ${s.command}`)).toEqual([`/iscsi/iqn.2024-01.org.ibft-lab:apptest/tpg1/acls/${INITIATOR} set auth`]);
     expect(report.planText).not.toContain('lab-secret-9999');
+  });
+
+  it('setup-target, target-status and teardown-target executors drive the appliance through its endpoint file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-lio-exec-'));
+    try {
+      const endpointFile = join(dir, 'endpoint.json');
+      const initiatorFile = join(dir, 'initiator.json');
+      writeEndpoint(endpointFile, appliance!.endpoint);
+      const context = { root: dir, projectName: 'exec-lab' } as ExecutorContext;
+      const config = {
+        lab: 'exectest',
+        backstores: [{ kind: 'ramdisk', name: 'boot', sizeMiB: 4 }],
+        targets: [{ tpgs: [{ attributes: { authentication: true }, luns: [{ index: 0, backstore: 'boot' }], acls: [{ initiatorIqn: INITIATOR, mappedLuns: [{ index: 0, tpgLun: 0 }], chap: { userid: 'exec-user', password: 'exec-secret-0001' } }] }] }],
+      };
+      const common = { transport: 'appliance', endpointFile, config, waitTimeoutSeconds: 60 };
+      expect(await setupTargetExecutor({ ...common, initiatorFile }, context)).toEqual({ success: true });
+      const info = JSON.parse(readFileSync(initiatorFile, 'utf8'));
+      expect(info).toEqual({
+        portal: { ip: '10.0.2.2', port: appliance!.endpoint.iscsiPort },
+        targetIqn: 'iqn.2024-01.org.ibft-lab:exectest',
+        lun: 0,
+        initiatorIqn: INITIATOR,
+        chapUserid: 'exec-user',
+      });
+      expect(readFileSync(initiatorFile, 'utf8')).not.toContain('exec-secret-0001');
+      expect(await targetStatusExecutor(common, context)).toEqual({ success: true });
+      expect(await teardownTargetExecutor(common, context)).toEqual({ success: true });
+      const live = await readLiveState(targetcliSession(transport));
+      expect(live.targets.map((t) => t.wwn)).not.toContain('iqn.2024-01.org.ibft-lab:exectest');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('teardown removes exactly what the lab owns, leaves the foreign target, and is idempotent', async () => {

@@ -1,0 +1,10 @@
+// Options the setup/teardown/status executors share: where LIO runs and what it should hold.
+import { z } from 'zod';
+import { targetConnectionSchema } from '../lib/connect-target';
+
+export const desiredStateSourceSchema = z.object({
+  config: z.record(z.string(), z.unknown()).optional().describe('The LIO desired state inline (lab, backstores, targets, discoveryAuth)'),
+  configFile: z.string().optional().describe('A JSON file with the LIO desired state, relative to the workspace root'),
+});
+
+export const targetOptionsSchema = targetConnectionSchema.extend(desiredStateSourceSchema.shape);

@@ -1,0 +1,20 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { targetStatus } from '../../lib/apply';
+import { endpointPath } from '../../lib/appliance';
+import { loadDesiredInput, openTarget } from '../../lib/connect-target';
+import { runExecutor } from '../run-executor';
+import { optionsSchema } from './schema';
+
+/** Prints the plan apply would run now; fails when the target drifted from the declaration. */
+export default async function targetStatusExecutor(raw: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
+  return runExecutor('target-status', optionsSchema, raw, async (options) => {
+    const { transport } = await openTarget(options, endpointPath(context.root, context.projectName ?? 'unknown'), (l) => console.log(l));
+    try {
+      const status = await targetStatus(transport, loadDesiredInput(options, context.root));
+      console.log(status.inSync ? 'target-status: in sync' : status.planText);
+      return status.inSync;
+    } finally {
+      await transport.close();
+    }
+  });
+}

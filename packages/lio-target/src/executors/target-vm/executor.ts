@@ -1,0 +1,24 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { endpointPath, removeEndpoint, startAppliance, writeEndpoint } from '../../lib/appliance';
+import { runExecutor } from '../run-executor';
+import { optionsSchema } from './schema';
+
+/** Continuous: boots the LIO appliance, writes the endpoint, prints `ready`, serves until Nx stops it. */
+export default async function targetVmExecutor(raw: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
+  return runExecutor('target-vm', optionsSchema, raw, async (options) => {
+    const file = options.endpointFile ?? endpointPath(context.root, context.projectName ?? 'unknown');
+    const appliance = await startAppliance({ memoryMiB: options.memoryMiB, readyDeadlineMs: options.readyTimeoutSeconds * 1000, log: (l) => console.log(l) });
+    writeEndpoint(file, appliance.endpoint);
+    console.log(`LIO appliance: ssh 127.0.0.1:${appliance.endpoint.sshPort}, iSCSI 127.0.0.1:${appliance.endpoint.iscsiPort} (guests: ${appliance.endpoint.guestPortal.ip}:${appliance.endpoint.guestPortal.port}); endpoint ${file}`);
+    console.log('ready');
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      process.once('SIGTERM', done);
+      process.once('SIGINT', done);
+      void appliance.vm.exited.then(done);
+    });
+    removeEndpoint(file);
+    await appliance.stop();
+    console.log('LIO appliance stopped');
+  });
+}

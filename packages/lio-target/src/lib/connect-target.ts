@@ -1,0 +1,78 @@
+// Opens the transport an Nx target or script asked for: the lab's appliance
+// (found through its endpoint file, waited for with a deadline), a machine
+// over SSH, or this machine.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { endpointAlive, readEndpoint, type ApplianceEndpoint } from './appliance/endpoint';
+import { connectSsh, localTransport, sshTransportOptionsSchema, type Transport } from './transport';
+
+export const targetConnectionSchema = z.object({
+  transport: z
+    .enum(['appliance', 'ssh', 'local'])
+    .default('appliance')
+    .describe("Where LIO runs: 'appliance' (the lab's target-vm), 'ssh' (a machine you name) or 'local' (this machine)"),
+  ssh: sshTransportOptionsSchema.optional().describe("SSH connection when transport is 'ssh'"),
+  endpointFile: z.string().optional().describe('Appliance endpoint file (default dist/labs/<project>/target/endpoint.json)'),
+  waitTimeoutSeconds: z.number().int().positive().default(300).describe('How long to wait for the appliance to be reachable'),
+});
+
+export type TargetConnection = z.output<typeof targetConnectionSchema>;
+
+export interface OpenedTarget {
+  transport: Transport;
+  endpoint?: ApplianceEndpoint;
+}
+
+export async function waitForEndpoint(path: string, deadline: number, log: (line: string) => void): Promise<ApplianceEndpoint> {
+  let said = false;
+  for (;;) {
+    const endpoint = readEndpoint(path);
+    if (endpoint && endpointAlive(endpoint)) return endpoint;
+    if (Date.now() > deadline) {
+      throw new Error(`no running LIO appliance: ${path} ${endpoint ? 'names a process that is gone' : 'does not exist'}; start the target-vm target first`);
+    }
+    if (!said) log(`waiting for the LIO appliance (${path})`);
+    said = true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function openTarget(connection: TargetConnection, defaultEndpointFile: string, log: (line: string) => void = () => undefined): Promise<OpenedTarget> {
+  if (connection.transport === 'local') return { transport: localTransport() };
+  if (connection.transport === 'ssh') {
+    if (!connection.ssh) throw new Error("ssh: is required when transport is 'ssh' (host, port, user, privateKeyPath, hostKeyFingerprint)");
+    return { transport: await connectSsh(connection.ssh) };
+  }
+  const deadline = Date.now() + connection.waitTimeoutSeconds * 1000;
+  const endpoint = await waitForEndpoint(connection.endpointFile ?? defaultEndpointFile, deadline, log);
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const transport = await connectSsh({
+        host: endpoint.host,
+        port: endpoint.sshPort,
+        user: endpoint.user,
+        privateKeyPath: endpoint.privateKeyPath,
+        hostKeyFingerprint: endpoint.hostKeyFingerprint,
+      });
+      return { transport, endpoint };
+    } catch (error) {
+      last = error;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  throw new Error(`the LIO appliance did not accept SSH in time: ${(last as Error)?.message ?? 'no attempt'}`);
+}
+
+/** The desired state from an inline object or a JSON file (relative to the workspace root). */
+export function loadDesiredInput(options: { config?: unknown; configFile?: string }, workspaceRoot: string): unknown {
+  if (options.config !== undefined) return options.config;
+  if (!options.configFile) throw new Error('config or configFile: one is required (the LIO desired state)');
+  const path = isAbsolute(options.configFile) ? options.configFile : join(workspaceRoot, options.configFile);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`configFile ${path}: ${(error as Error).message}`);
+  }
+}

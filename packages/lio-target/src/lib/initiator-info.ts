@@ -1,0 +1,45 @@
+// What an initiator needs to log in to the lab's target, derived from the
+// desired state and (for the appliance) the endpoint. CHAP user names only:
+// secrets stay in the desired state, never in this file.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ApplianceEndpoint } from './appliance/endpoint';
+import type { ResolvedDesiredState } from './model';
+
+export interface InitiatorInfo {
+  /** The portal as the initiator (a QEMU guest for the appliance) reaches it. */
+  portal: { ip: string; port: number };
+  targetIqn: string;
+  lun: number;
+  initiatorIqn?: string;
+  chapUserid?: string;
+  mutualChapUserid?: string;
+}
+
+export function initiatorInfo(desired: ResolvedDesiredState, endpoint?: ApplianceEndpoint, sshHost?: string): InitiatorInfo {
+  const target = desired.targets[0];
+  if (!target) throw new Error('targets: the desired state declares no target; an initiator has nothing to log in to');
+  const tpg = target.tpgs[0];
+  const acl = tpg.acls[0];
+  const declared = tpg.portals[0] ?? { ip: '0.0.0.0', port: 3260 };
+  const portal = endpoint
+    ? endpoint.guestPortal
+    : { ip: declared.ip === '0.0.0.0' ? (sshHost ?? '127.0.0.1') : declared.ip, port: declared.port };
+  return {
+    portal,
+    targetIqn: target.iqn,
+    lun: acl?.mappedLuns[0]?.index ?? tpg.luns[0]?.index ?? 0,
+    initiatorIqn: acl?.initiatorIqn,
+    chapUserid: acl?.chap?.userid,
+    mutualChapUserid: acl?.mutualChap?.userid,
+  };
+}
+
+export function initiatorInfoPath(workspaceRoot: string, project: string): string {
+  return join(workspaceRoot, 'dist', 'labs', project, 'target', 'initiator.json');
+}
+
+export function writeInitiatorInfo(path: string, info: InitiatorInfo): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(info, null, 2)}\n`);
+}
