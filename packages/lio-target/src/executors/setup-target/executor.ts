@@ -5,7 +5,7 @@ import { loadDesiredInput, openTarget } from '../../lib/connect-target';
 import { initiatorInfo, initiatorInfoPath, writeInitiatorInfo } from '../../lib/initiator-info';
 import { parseDesiredState } from '../../lib/model';
 import { runExecutor } from '../run-executor';
-import { optionsSchema } from './schema';
+import { optionsSchema } from './options';
 
 /** Waits for the target, plans, applies in one targetcli script, verifies, writes initiator.json. */
 export default async function setupTargetExecutor(raw: unknown, context: ExecutorContext): Promise<{ success: boolean }> {

@@ -1,8 +1,3 @@
-import { z } from 'zod';
-import { targetOptionsSchema } from '../shared-options';
-
-export const optionsSchema = targetOptionsSchema.extend({
-  persist: z.boolean().default(false).describe('Also save the configuration on the target machine (targetcli saveconfig)'),
-  dryRun: z.boolean().default(false).describe('Print the plan (secrets masked) and change nothing'),
-  initiatorFile: z.string().optional().describe('Where to write what the initiator needs (default dist/labs/<project>/target/initiator.json)'),
-});
+// The options schema lives in options.ts: Node resolves './schema' to schema.json
+// before any TypeScript file, so code imports './options'; tools/schemas reads this file.
+export { optionsSchema } from './options';

@@ -3,7 +3,7 @@ import { targetStatus } from '../../lib/apply';
 import { endpointPath } from '../../lib/appliance';
 import { loadDesiredInput, openTarget } from '../../lib/connect-target';
 import { runExecutor } from '../run-executor';
-import { optionsSchema } from './schema';
+import { optionsSchema } from './options';
 
 /** Prints the plan apply would run now; fails when the target drifted from the declaration. */
 export default async function targetStatusExecutor(raw: unknown, context: ExecutorContext): Promise<{ success: boolean }> {

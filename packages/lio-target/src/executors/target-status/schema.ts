@@ -1,3 +1,3 @@
-import { targetOptionsSchema } from '../shared-options';
-
-export const optionsSchema = targetOptionsSchema;
+// The options schema lives in options.ts: Node resolves './schema' to schema.json
+// before any TypeScript file, so code imports './options'; tools/schemas reads this file.
+export { optionsSchema } from './options';

@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { endpointPath, removeEndpoint, startAppliance, writeEndpoint } from '../../lib/appliance';
 import { runExecutor } from '../run-executor';
-import { optionsSchema } from './schema';
+import { optionsSchema } from './options';
 
 /** Continuous: boots the LIO appliance, writes the endpoint, prints `ready`, serves until Nx stops it. */
 export default async function targetVmExecutor(raw: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
@@ -11,12 +11,14 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
     writeEndpoint(file, appliance.endpoint);
     console.log(`LIO appliance: ssh 127.0.0.1:${appliance.endpoint.sshPort}, iSCSI 127.0.0.1:${appliance.endpoint.iscsiPort} (guests: ${appliance.endpoint.guestPortal.ip}:${appliance.endpoint.guestPortal.port}); endpoint ${file}`);
     console.log('ready');
-    await new Promise<void>((resolve) => {
-      const done = () => resolve();
-      process.once('SIGTERM', done);
-      process.once('SIGINT', done);
-      void appliance.vm.exited.then(done);
-    });
+    // The listeners stay attached: qemu-runner's registry re-raises the signal
+    // (killing this process before it reports) when it finds no other listener.
+    let done = () => undefined as void;
+    const stopped = new Promise<void>((resolve) => (done = resolve));
+    process.on('SIGTERM', done);
+    process.on('SIGINT', done);
+    void appliance.vm.exited.then(done);
+    await stopped;
     removeEndpoint(file);
     await appliance.stop();
     console.log('LIO appliance stopped');

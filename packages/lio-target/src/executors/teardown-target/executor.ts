@@ -4,7 +4,7 @@ import { endpointPath } from '../../lib/appliance';
 import { loadDesiredInput, openTarget } from '../../lib/connect-target';
 import { parseDesiredState } from '../../lib/model';
 import { runExecutor } from '../run-executor';
-import { optionsSchema } from './schema';
+import { optionsSchema } from './options';
 
 /** Removes exactly what the lab owns on the target machine (idempotent). */
 export default async function teardownTargetExecutor(raw: unknown, context: ExecutorContext): Promise<{ success: boolean }> {

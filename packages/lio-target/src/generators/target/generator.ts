@@ -1,6 +1,6 @@
 import { joinPathFragments, readProjectConfiguration, updateProjectConfiguration, type Tree } from '@nx/devkit';
 import { lioTargetConfigTemplate, lioTargetTargets } from '../../lib/nx-targets';
-import { optionsSchema } from './schema';
+import { optionsSchema } from './options';
 
 /** Adds target-vm / setup-target / teardown-target / target-status and a lio-target.json to a lab project. */
 export default async function targetGenerator(tree: Tree, raw: unknown): Promise<void> {

@@ -1,0 +1,8 @@
+import { z } from 'zod';
+import { targetOptionsSchema } from '../shared-options';
+
+export const optionsSchema = targetOptionsSchema.extend({
+  persist: z.boolean().default(false).describe('Also save the configuration on the target machine (targetcli saveconfig)'),
+  dryRun: z.boolean().default(false).describe('Print the plan (secrets masked) and change nothing'),
+  initiatorFile: z.string().optional().describe('Where to write what the initiator needs (default dist/labs/<project>/target/initiator.json)'),
+});

@@ -1,0 +1,3 @@
+import { targetOptionsSchema } from '../shared-options';
+
+export const optionsSchema = targetOptionsSchema;
