@@ -1,7 +1,7 @@
 export { buildRom, makeInvocation, treeKey, validateDebug, MissingSourceError, MakeFailedError, STOCK_SCRIPT_NAME, MANIFEST_NAME } from './lib/build';
 export type { BuildRomOptions, BuildContext, MakeInvocation } from './lib/build';
 export { resolveSource, resolveGitSource, describePath, identityString, cacheRoot, ipxeCacheDir, HOW_TO_PROVIDE_SOURCE } from './lib/source';
-export type { SourceOption, SourceIdentity, ResolvedSource, SourceResolution } from './lib/source';
+export type { SourceOption, SourceIdentity, ResolvedSource, SourceResolution, UnavailableCode } from './lib/source';
 export { makeTargetFor, stockRomFor, qemuDeviceFor, validateMakeTarget, NICS, PLATFORMS, FORMATS, STOCK_ROM_DIR } from './lib/targets';
 export type { Nic, Platform, Format, TargetSpec } from './lib/targets';
 export { renderOverrides, mergeLocalHeader } from './lib/config-overrides';

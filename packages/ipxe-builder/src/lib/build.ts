@@ -11,7 +11,7 @@ import { ConfigOverrides, mergeLocalHeader, renderOverrides } from './config-ove
 import { withLock } from './lock';
 import { MakeProgress, summarizeMakeFailure } from './make-output';
 import { Manifest, renderManifest, sha256File } from './manifest';
-import { HOW_TO_PROVIDE_SOURCE, ResolvedSource, SourceOption, identityString, ipxeCacheDir, resolveSource } from './source';
+import { HOW_TO_PROVIDE_SOURCE, ResolvedSource, SourceOption, UnavailableCode, identityString, ipxeCacheDir, resolveSource } from './source';
 import { Format, Platform, makeTargetFor, stockRomFor } from './targets';
 import { missingTools, missingToolsMessage } from './toolchain';
 
@@ -127,7 +127,7 @@ function prepareOutput(dir: string): void {
 }
 
 /** Stock fallback: the distro's ROM for the NIC plus the script as boot.ipxe for QEMU's TFTP. */
-function bundleStock(options: BuildRomOptions, reason: string, ctx: BuildContext, script: { file: string; sha256: string }): Manifest {
+function bundleStock(options: BuildRomOptions, reason: string, code: UnavailableCode, ctx: BuildContext, script: { file: string; sha256: string }): Manifest {
   const log = ctx.log ?? console.log;
   const platform = options.platform ?? 'bios';
   if (options.makeTarget || (options.format && options.format !== 'rom')) {
@@ -163,7 +163,7 @@ function bundleStock(options: BuildRomOptions, reason: string, ctx: BuildContext
     overrides: options.overrides ?? {},
     debug: null,
     stockRom: rom,
-    reason,
+    reason: code,
   };
   writeFileSync(join(out, MANIFEST_NAME), renderManifest(manifest));
   return manifest;
@@ -223,7 +223,7 @@ export async function buildRom(options: BuildRomOptions, ctx: BuildContext): Pro
 
   const resolution = resolveSource({ source: options.source, workspaceRoot: ctx.workspaceRoot, env, log });
   if (resolution.status === 'unavailable') {
-    if (fallback === 'stock') return bundleStock(options, resolution.reason, ctx, script);
+    if (fallback === 'stock') return bundleStock(options, resolution.reason, resolution.code, ctx, script);
     throw new MissingSourceError(`${resolution.reason}. ${HOW_TO_PROVIDE_SOURCE}`);
   }
   const source = resolution.source;

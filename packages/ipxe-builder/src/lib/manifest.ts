@@ -30,7 +30,7 @@ export interface Manifest {
   debug: string | null;
   /** Stock mode: the stock ROM's file name in the distro package (no directory). */
   stockRom: string | null;
-  /** Stock mode: why no ROM was built. */
+  /** Stock mode: why no ROM was built: no-source | path-missing | not-ipxe-tree | git-unavailable. */
   reason: string | null;
 }
 

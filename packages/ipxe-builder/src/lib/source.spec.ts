@@ -84,8 +84,9 @@ describe('resolveSource', () => {
   });
 
   it('reports what is wrong when there is no usable source', () => {
-    expect(resolveSource({ workspaceRoot: dir.path, env: {} })).toEqual({ status: 'unavailable', reason: 'no iPXE source configured' });
+    expect(resolveSource({ workspaceRoot: dir.path, env: {} })).toEqual({ status: 'unavailable', code: 'no-source', reason: 'no iPXE source configured' });
     expect(resolveSource({ source: { path: 'missing' }, workspaceRoot: dir.path, env: {} })).toMatchObject({
+      code: 'path-missing',
       reason: 'source.path missing does not exist or is not a directory',
     });
     expect(resolveSource({ workspaceRoot: dir.path, env: { IPXE_SRC: dir.path } })).toMatchObject({

@@ -38,7 +38,12 @@ export interface ResolvedSource {
   populate(dest: string): void;
 }
 
-export type SourceResolution = { status: 'found'; source: ResolvedSource } | { status: 'unavailable'; reason: string };
+/** Why there is no source, as a stable code (goes into the manifest; `reason` may hold local paths). */
+export type UnavailableCode = 'no-source' | 'path-missing' | 'not-ipxe-tree' | 'git-unavailable';
+
+export type SourceResolution =
+  | { status: 'found'; source: ResolvedSource }
+  | { status: 'unavailable'; code: UnavailableCode; reason: string };
 
 export interface ResolveSourceOptions {
   source?: SourceOption;
@@ -212,8 +217,8 @@ export function resolveGitSource(
   cacheDir: string,
   log: (line: string) => void = () => undefined,
 ): SourceResolution {
-  if (!url.trim()) return { status: 'unavailable', reason: 'source.git.url is empty' };
-  if (!ref.trim() || ref.startsWith('-')) return { status: 'unavailable', reason: `source.git.ref "${ref}" is not a ref` };
+  if (!url.trim()) return { status: 'unavailable', code: 'git-unavailable', reason: 'source.git.url is empty' };
+  if (!ref.trim() || ref.startsWith('-')) return { status: 'unavailable', code: 'git-unavailable', reason: `source.git.ref "${ref}" is not a ref` };
   const bare = join(cacheDir, 'git', `${createHash('sha256').update(url).digest('hex').slice(0, 16)}.git`);
   if (!existsSync(join(bare, 'HEAD'))) {
     mkdirSync(bare, { recursive: true });
@@ -237,7 +242,7 @@ export function resolveGitSource(
       log(`ipxe-builder: warning: could not fetch ${url} ${ref}; using the commit it had last time (${commit.slice(0, 12)})`);
     } else {
       const why = (fetched.stderr || '').trim().split('\n').slice(-2).join(' ');
-      return { status: 'unavailable', reason: `could not fetch source.git ${url} ${ref}: ${why || 'git fetch failed'}` };
+      return { status: 'unavailable', code: 'git-unavailable', reason: `could not fetch source.git ${url} ${ref}: ${why || 'git fetch failed'}` };
     }
   }
   const sourceDateEpoch = Number(git(['--git-dir', bare, 'log', '-1', '--format=%ct', commit]));
@@ -271,12 +276,13 @@ export function resolveSource(options: ResolveSourceOptions): SourceResolution {
   const fromPath = (raw: string, origin: ResolvedSource['origin']): SourceResolution => {
     const abs = isAbsolute(raw) ? raw : resolve(options.workspaceRoot, raw);
     if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-      return { status: 'unavailable', reason: `${origin} ${raw} does not exist or is not a directory` };
+      return { status: 'unavailable', code: 'path-missing', reason: `${origin} ${raw} does not exist or is not a directory` };
     }
     const root = ipxeRootOf(abs);
     if (!root) {
       return {
         status: 'unavailable',
+        code: 'not-ipxe-tree',
         reason: `${origin} ${raw} is not an iPXE tree (expected src/Makefile and src/config/general.h in it)`,
       };
     }
@@ -289,7 +295,7 @@ export function resolveSource(options: ResolveSourceOptions): SourceResolution {
   if (source && 'git' in source) {
     return resolveGitSource(source.git.url, source.git.ref, ipxeCacheDir(options.workspaceRoot, env), log);
   }
-  return { status: 'unavailable', reason: 'no iPXE source configured' };
+  return { status: 'unavailable', code: 'no-source', reason: 'no iPXE source configured' };
 }
 
 /** Relative form of a path for messages, when it is inside the workspace. */
