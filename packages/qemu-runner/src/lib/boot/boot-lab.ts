@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareIbft, findValidIbft, formatSysfs, type IbftExpectation, type IbftTable, type Mismatch } from '@ibft-lab/ibft';
+import { compareIbft, findValidIbft, formatSysfs, type FindResult, type IbftExpectation, type IbftTable, type Mismatch } from '@ibft-lab/ibft';
 import { workspaceCacheDir } from '../guest';
 import {
   compareProbeLines,
@@ -123,10 +123,25 @@ export function scriptWithProbe(script: string, marker: string, salt: string): s
   ].join('\n');
 }
 
-/** Guest memory that holds the iBFT: BIOS puts it below 1 MiB; UEFI in ACPI tables in RAM (below 4 GiB here). */
-async function dumpIbftMemory(vm: QemuVm, firmware: Firmware, memoryMiB: number): Promise<Buffer> {
-  if (firmware === 'bios') return vm.readGuestMemory(0, ONE_MIB);
-  return vm.readGuestMemory(0, Math.min(memoryMiB, 3072) * ONE_MIB);
+/** OVMF keeps its ACPI tables (RSDP, XSDT, and the iBFT iPXE installs) at the top of RAM. */
+const UEFI_TOP_WINDOW_MIB = 16;
+
+/**
+ * Reads the guest memory that holds the iBFT and finds the table in it. BIOS:
+ * the first MiB (Linux's scan window). UEFI: the top of RAM first, accepted
+ * only when the table is reached through the ACPI tables (as Linux finds it);
+ * otherwise all RAM below 4 GiB.
+ */
+async function captureIbft(vm: QemuVm, firmware: Firmware, memoryMiB: number): Promise<FindResult> {
+  if (firmware === 'bios') return findValidIbft(await vm.readGuestMemory(0, ONE_MIB), { baseAddress: 0 });
+  // QEMU's pc machine keeps guest RAM contiguous from 0 up to 3.5 GiB.
+  const ramMiB = Math.min(memoryMiB, 3584);
+  if (ramMiB > UEFI_TOP_WINDOW_MIB) {
+    const base = (ramMiB - UEFI_TOP_WINDOW_MIB) * ONE_MIB;
+    const top = findValidIbft(await vm.readGuestMemory(base, UEFI_TOP_WINDOW_MIB * ONE_MIB), { baseAddress: base });
+    if (top.found && top.candidate.method === 'acpi') return top;
+  }
+  return findValidIbft(await vm.readGuestMemory(0, ramMiB * ONE_MIB), { baseAddress: 0 });
 }
 
 export async function bootLab(options: BootLabOptions): Promise<BootReport> {
@@ -196,9 +211,8 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
 
     // Pause the guest while its memory is read, so the dump is one instant.
     await vm.qmp.execute('stop');
-    const memory = await dumpIbftMemory(vm, firmware, memoryMiB);
+    const located = await captureIbft(vm, firmware, memoryMiB);
     await vm.qmp.execute('cont');
-    const located = findValidIbft(memory, { baseAddress: 0 });
     if (!located.found) throw new BootFailure(`iBFT: ${located.reason}`);
     report.timings.qemuStartToIbftMs = Date.now() - vm.startedAt;
     report.ibft = located.table;
