@@ -101,18 +101,24 @@ function validate(options: BootLabOptions): void {
   }
 }
 
-/** The lab's script plus, for the probe, the lines that boot the probe guest after the marker. */
-export function scriptWithProbe(script: string, marker: string, salt: string): string {
+export interface ProbeScript {
+  text: string;
+  /** The script's own lines after the marker, which the probe boot takes the place of. */
+  replaced: string[];
+}
+
+/**
+ * The lab's script up to its marker, then the lines that boot the probe guest.
+ * Whatever the script does after its marker (exit, sanboot, a shell prompt)
+ * is replaced: the run's proof is taken at the marker, and the probe needs the
+ * same iPXE session that built the iBFT.
+ */
+export function scriptWithProbe(script: string, marker: string, salt: string): ProbeScript {
   const lines = script.split('\n');
   const markerLine = lines.findIndex((line) => /^\s*echo\s/.test(line) && line.includes(marker));
   if (markerLine < 0) throw new Error(`script: no \`echo ${marker}\` line; the runner waits for that marker (set marker to the script's)`);
-  const after = lines.slice(markerLine + 1).filter((line) => line.trim() && !line.trim().startsWith('#'));
-  if (after.length) {
-    throw new Error(
-      `script: it continues after the marker (${after[0].trim()}); the probe boots Linux there: remove the script's next step or set probe false`,
-    );
-  }
-  return [
+  const replaced = lines.slice(markerLine + 1).filter((line) => line.trim() && !line.trim().startsWith('#')).map((line) => line.trim());
+  const text = [
     ...lines.slice(0, markerLine + 1),
     // initrd=<name>: under UEFI the kernel's EFI stub loads the initrd itself,
     // by the name iPXE registered it under; BIOS kernels ignore it.
@@ -121,6 +127,7 @@ export function scriptWithProbe(script: string, marker: string, salt: string): s
     'boot',
     '',
   ].join('\n');
+  return { text, replaced };
 }
 
 /** OVMF keeps its ACPI tables (RSDP, XSDT, and the iBFT iPXE installs) at the top of RAM. */
@@ -183,7 +190,11 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
       mkdirSync(probeDir);
       symlinkSync(guest.vmlinuz, join(probeDir, 'vmlinuz'));
       symlinkSync(guest.initrd, join(probeDir, 'initrd.cpio.gz'));
-      writeFileSync(join(tftpDir, 'boot.ipxe'), scriptWithProbe(script, marker, salt));
+      const probeScript = scriptWithProbe(script, marker, salt);
+      if (probeScript.replaced.length) {
+        options.log?.(`${options.serialPrefix ?? '[boot-vm] '}probe: the script's lines after its marker (${probeScript.replaced.join('; ')}) give way to the probe boot`);
+      }
+      writeFileSync(join(tftpDir, 'boot.ipxe'), probeScript.text);
     } else {
       copyFileSync(options.scriptPath, join(tftpDir, 'boot.ipxe'));
     }
