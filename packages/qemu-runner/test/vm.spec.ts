@@ -87,6 +87,23 @@ describeVm('startQemu (real QEMU, stock iPXE ROM)', () => {
     }
   });
 
+  it('QMP send-key and system_reset work, and aborting the signal stops the VM and removes its temp dir', async () => {
+    const controller = new AbortController();
+    const local = await startQemu({ memoryMiB: 64, nics: [], bootFromNetwork: false }, { signal: controller.signal, deadlineMs: 60_000 });
+    try {
+      await expect(local.qmp.sendKey(['ctrl', 'b'])).resolves.toBeUndefined();
+      await expect(local.qmp.systemReset()).resolves.toBeUndefined();
+      await expect(local.qmp.execute('no-such-command')).rejects.toThrow(/QMP no-such-command failed: CommandNotFound/);
+      controller.abort();
+      await local.exited;
+      await local.stop();
+      expect(pidAlive(local.pid)).toBe(false);
+      expect(existsSync(local.tempDir)).toBe(false);
+    } finally {
+      await local.stop();
+    }
+  });
+
   it('stops the VM when its deadline passes', async () => {
     const local = await startQemu({ memoryMiB: 64, nics: [] , bootFromNetwork: false}, { deadlineMs: 1500 });
     const error = await local.waitForSerial('never printed', { deadlineMs: 60_000 }).catch((e: unknown) => e);
