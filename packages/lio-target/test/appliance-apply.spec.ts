@@ -4,7 +4,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import type { ExecutorContext } from '@nx/devkit';
+import { startQemu } from '@ibft-lab/qemu-runner';
 import setupTargetExecutor from '../src/executors/setup-target/executor';
 import targetStatusExecutor from '../src/executors/target-status/executor';
 import teardownTargetExecutor from '../src/executors/teardown-target/executor';
@@ -142,6 +144,49 @@ describeVm('declarative LIO in the real appliance over SSH', () => {
     expect(report.commandsRun).toBe(0);
     expect(report.targetcliStarts).toBe(1);
     expect((await targetStatus(transport, desired)).inSync).toBe(true);
+  });
+
+  it('a stock iPXE ROM under QEMU logs in with CHAP and mutual CHAP (and a wrong mutual secret is refused)', async () => {
+    const rom = '/usr/lib/ipxe/qemu/pxe-rtl8139.rom';
+    if (!existsSync(rom)) {
+      console.log(`iPXE login check skipped: ${rom} is missing (apt-get install ipxe-qemu)`);
+      return;
+    }
+    const port = appliance!.endpoint.iscsiPort;
+    const login = async (mutualPassword: string) => {
+      const tftpDir = mkdtempSync(join(tmpdir(), 'ibft-lab-lio-ipxe-'));
+      writeFileSync(
+        join(tftpDir, 'boot.ipxe'),
+        [
+          '#!ipxe',
+          'dhcp',
+          `set initiator-iqn ${INITIATOR}`,
+          'set username lab-user',
+          'set password lab-secret-0001',
+          'set reverse-username lab-target',
+          `set reverse-password ${mutualPassword}`,
+          `sanhook iscsi:10.0.2.2::${port}:0:iqn.2024-01.org.ibft-lab:apptest || echo SANHOOK FAILED`,
+          'echo == config done ==',
+          '',
+        ].join('\n'),
+      );
+      const vm = await startQemu(
+        { accel: 'tcg', memoryMiB: 256, firmware: 'bios', nics: [{ model: 'rtl8139', romfile: rom, netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe' } }] },
+        { deadlineMs: 240_000 },
+      );
+      try {
+        await vm.waitForSerial('== config done ==', { deadlineMs: 200_000 });
+        return vm.serialText();
+      } finally {
+        await vm.stop();
+        rmSync(tftpDir, { recursive: true, force: true });
+      }
+    };
+    const good = await login('lab-mutual-0002');
+    expect(good).toContain('Registered SAN device');
+    const bad = await login('wrong-mutual-99');
+    expect(bad).not.toContain('Registered SAN device');
+    expect(bad).toContain('SANHOOK FAILED');
   });
 
   it('adding an ACL runs only ACL commands', async () => {
