@@ -211,6 +211,21 @@ describeVm('declarative LIO in the real appliance over SSH', () => {
     expect(report.planText).not.toContain('lab-secret-9999');
   });
 
+  it('sets discovery CHAP when declared, persists when asked, and teardown switches discovery auth off again', async () => {
+    const lab = { lab: 'disctest', discoveryAuth: { userid: 'disc-user', password: 'disc-secret-001', mutual: { userid: 'disc-target', password: 'disc-mutual-002' } } };
+    const report = await applyDesiredState(transport, lab, { persist: true });
+    expect(report.plan.steps.map((s) => `${s.path} ${s.command}`)).toEqual(['/iscsi set discovery_auth']);
+    expect(report.planText).not.toContain('disc-secret-001');
+    const iscsi = (await readLiveState(targetcliSession(transport))).fabric_modules.find((f) => f.name === 'iscsi');
+    expect(iscsi).toMatchObject({ discovery_enable_auth: true, discovery_userid: 'disc-user', discovery_mutual_userid: 'disc-target' });
+    const saved = await transport.readFile('/etc/rtslib-fb-target/saveconfig.json');
+    expect(saved && JSON.parse(saved).fabric_modules).toEqual(expect.arrayContaining([expect.objectContaining({ discovery_userid: 'disc-user' })]));
+    expect((await applyDesiredState(transport, lab)).commandsRun).toBe(0);
+    await teardownLab(transport, 'disctest');
+    const after = (await readLiveState(targetcliSession(transport))).fabric_modules.find((f) => f.name === 'iscsi');
+    expect(after?.discovery_enable_auth ?? false).toBe(false);
+  });
+
   it('setup-target, target-status and teardown-target executors drive the appliance through its endpoint file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-lio-exec-'));
     try {
