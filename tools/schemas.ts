@@ -42,6 +42,20 @@ export function listSchemaFiles(): SchemaFile[] {
   return files;
 }
 
+/**
+ * JSON Schema's "anything" is `{}`, but Nx's option validator rejects an array
+ * or object checked against `{}` (it wants a type). `true` means the same and
+ * Nx skips it.
+ */
+function anyValueAsTrue(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  const record = node as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (key === 'additionalProperties' && value && typeof value === 'object' && Object.keys(value).length === 0) record[key] = true;
+    else anyValueAsTrue(value);
+  }
+}
+
 export function renderSchemaJson(file: SchemaFile): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(join(root, file.tsPath)) as { optionsSchema?: z.ZodType };
@@ -51,6 +65,7 @@ export function renderSchemaJson(file: SchemaFile): string {
     unknown
   >;
   delete json.$schema;
+  anyValueAsTrue(json);
   const nx = {
     $schema: 'https://json-schema.org/schema',
     version: 2,

@@ -10,3 +10,4 @@ export { renderManifest, sha256File } from './lib/manifest';
 export type { Manifest } from './lib/manifest';
 export { missingTools, missingToolsMessage } from './lib/toolchain';
 export { buildRomTargetConfig } from './lib/nx-target';
+export { sourceSchema } from './lib/source-schema';

@@ -242,7 +242,8 @@ describeVm('declarative LIO in the real appliance over SSH', () => {
       expect(await setupTargetExecutor({ ...common, initiatorFile }, context)).toEqual({ success: true });
       const info = JSON.parse(readFileSync(initiatorFile, 'utf8'));
       expect(info).toEqual({
-        portal: { ip: '10.0.2.2', port: appliance!.endpoint.iscsiPort },
+        portal: { ip: '10.0.2.4', port: 3260 },
+        relay: { guestIp: '10.0.2.4', guestPort: 3260, hostPort: appliance!.endpoint.iscsiPort },
         targetIqn: 'iqn.2024-01.org.ibft-lab:exectest',
         lun: 0,
         initiatorIqn: INITIATOR,

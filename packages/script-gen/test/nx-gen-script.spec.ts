@@ -1,4 +1,4 @@
-// Runs the real Nx CLI on the default lab: the executor is wired up, writes
+// Runs the real Nx CLI on the default lab (targets inferred from labs/lab/lab.json): the executor is wired up, writes
 // dist/labs/lab/boot.ipxe, and a second run is served from Nx's cache.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,8 @@ describe('npx nx run lab:gen-script', () => {
         '#!ipxe',
         'dhcp',
         'set initiator-iqn iqn.2010-04.org.ipxe:ibft-lab',
-        'sanhook iscsi:10.0.2.2::3260:1:iqn.2003-01.org.ibft-lab:lab ||',
+        // The lab's appliance portal, relayed into the guest at a fixed address (labs/lab/lab.json).
+        'sanhook iscsi:10.0.2.4:::0:iqn.2024-01.org.ibft-lab:lab ||',
         'show initiator-iqn',
         'route',
         'echo == config done ==',

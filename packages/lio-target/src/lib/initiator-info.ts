@@ -3,6 +3,7 @@
 // secrets stay in the desired state, never in this file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { USER_NETWORK, type GuestForward } from '@ibft-lab/qemu-runner';
 import type { ApplianceEndpoint } from './appliance/endpoint';
 import type { ResolvedDesiredState } from './model';
 
@@ -14,7 +15,15 @@ export interface InitiatorInfo {
   initiatorIqn?: string;
   chapUserid?: string;
   mutualChapUserid?: string;
+  /**
+   * For the appliance: the initiator VM must relay portal (a fixed address of
+   * its user network) to this host loopback port, where the appliance listens.
+   */
+  relay?: GuestForward;
 }
+
+/** The appliance's portal as initiator guests see it: fixed, whatever port the appliance got. */
+export const APPLIANCE_GUEST_PORTAL = { ip: USER_NETWORK.relayIp, port: 3260 } as const;
 
 export function initiatorInfo(desired: ResolvedDesiredState, endpoint?: ApplianceEndpoint, sshHost?: string): InitiatorInfo {
   const target = desired.targets[0];
@@ -23,10 +32,11 @@ export function initiatorInfo(desired: ResolvedDesiredState, endpoint?: Applianc
   const acl = tpg.acls[0];
   const declared = tpg.portals[0] ?? { ip: '0.0.0.0', port: 3260 };
   const portal = endpoint
-    ? endpoint.guestPortal
+    ? { ...APPLIANCE_GUEST_PORTAL }
     : { ip: declared.ip === '0.0.0.0' ? (sshHost ?? '127.0.0.1') : declared.ip, port: declared.port };
   return {
     portal,
+    ...(endpoint ? { relay: { guestIp: APPLIANCE_GUEST_PORTAL.ip, guestPort: APPLIANCE_GUEST_PORTAL.port, hostPort: endpoint.iscsiPort } } : {}),
     targetIqn: target.iqn,
     lun: acl?.mappedLuns[0]?.index ?? tpg.luns[0]?.index ?? 0,
     initiatorIqn: acl?.initiatorIqn,

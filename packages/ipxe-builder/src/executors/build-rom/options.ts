@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sourceSchema } from '../../lib/source-schema';
 import { FORMATS, PLATFORMS } from '../../lib/targets';
 
 const overrideValue = z.union([
@@ -7,23 +8,6 @@ const overrideValue = z.union([
   z.string(),
   z.object({ expr: z.string().describe('A C expression, kept verbatim (e.g. "( 2 * BANNER_TIMEOUT )")') }).strict(),
 ]);
-
-export const sourceSchema = z
-  .union([
-    z.object({ path: z.string().min(1).describe('An iPXE checkout or plain tree (its root or its src/), workspace-relative or absolute') }).strict(),
-    z
-      .object({
-        git: z
-          .object({
-            url: z.string().min(1).describe('Git URL of an iPXE repository'),
-            ref: z.string().min(1).describe('Branch, tag or full commit id'),
-          })
-          .strict()
-          .describe('Cloned/fetched into the workspace cache, keyed by commit'),
-      })
-      .strict(),
-  ])
-  .describe('Where the iPXE source comes from. The IPXE_SRC environment variable overrides it.');
 
 export const optionsSchema = z
   .object({

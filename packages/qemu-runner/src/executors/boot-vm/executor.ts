@@ -1,7 +1,7 @@
 // Nx adapter: options (zod) → bootLab → report files + summary → { success }.
 import { isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { bootLab, formatSummary, resolveRom, writeBootReport } from '../../index';
+import { bootLab, checkPortalAgrees, formatSummary, guestForwardsFor, readTargetAccess, resolveRom, writeBootReport } from '../../index';
 import { optionsSchema } from './options';
 
 export default async function bootVm(options: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
@@ -15,6 +15,9 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
   const fromRoot = (path: string) => (isAbsolute(path) ? path : join(context.root, path));
   const outputDir = fromRoot(o.outputPath ?? join('dist', 'labs', project, 'boot-vm'));
   try {
+    const initiatorFile = o.initiatorFile && fromRoot(o.initiatorFile);
+    const access = initiatorFile ? readTargetAccess(initiatorFile) : undefined;
+    if (access && initiatorFile) checkPortalAgrees(access, o.expectations?.targets?.[0], initiatorFile);
     const report = await bootLab({
       scriptPath: fromRoot(o.script ?? join('dist', 'labs', project, 'boot.ipxe')),
       rom: resolveRom(o.rom && fromRoot(o.rom)),
@@ -24,6 +27,7 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
       accel: o.accel,
       memoryMiB: o.memoryMiB,
       marker: o.marker,
+      guestForwards: access && guestForwardsFor(access),
       expectations: o.expectations,
       probe: o.probe,
       deadlineSeconds: o.deadlineSeconds,

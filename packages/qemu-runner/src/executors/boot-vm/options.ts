@@ -59,6 +59,10 @@ export const optionsSchema = z
     firmware: z.enum(['bios', 'uefi']).default('bios').describe('SeaBIOS or OVMF (UEFI).'),
     accel: z.enum(['tcg', 'kvm', 'auto']).default('tcg').describe('QEMU accelerator; tcg works everywhere, kvm needs /dev/kvm.'),
     memoryMiB: z.number().int().min(64).max(4096).default(256).describe('Guest RAM in MiB.'),
+    initiatorFile: z
+      .string()
+      .optional()
+      .describe("setup-target's initiator.json (workspace-relative): how the guest reaches the target; relays the LIO appliance's portal."),
     marker: z.string().optional().describe("Line the script echoes when configuration is done; default '== config done =='."),
     expectations: expectationsSchema.optional(),
     probe: z.boolean().default(true).describe('Boot the Linux probe after the marker and require /sys/firmware/ibft to agree.'),

@@ -19,7 +19,7 @@ import {
   PROBE_SALT_PARAM,
   type ProbeResult,
 } from '../probe';
-import { registerTempDir, startQemu, type Accel, type Firmware, type QemuVm } from '../vm';
+import { registerTempDir, startQemu, type Accel, type Firmware, type GuestForward, type QemuVm } from '../vm';
 import { IPXE_FAILURE_PATTERNS, LINUX_FAILURE_PATTERNS } from './ipxe-failures';
 import { stockRomPath } from './stock-rom';
 
@@ -39,6 +39,8 @@ export interface BootLabOptions {
   memoryMiB?: number;
   /** Line the script echoes when configuration is done. */
   marker?: string;
+  /** Fixed guest addresses relayed to host loopback ports (e.g. the LIO appliance's portal). */
+  guestForwards?: GuestForward[];
   expectations?: IbftExpectation;
   /** Boot the Linux probe after the marker and require it to agree with the host decode. */
   probe?: boolean;
@@ -205,7 +207,7 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
         accel: options.accel ?? 'tcg',
         memoryMiB,
         firmware,
-        nics: [{ model: nic, romfile: rom, mac: options.mac ?? DEFAULT_MAC, netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe' } }],
+        nics: [{ model: nic, romfile: rom, mac: options.mac ?? DEFAULT_MAC, netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe', guestForwards: options.guestForwards } }],
       },
       {
         log: log && ((line) => log(maskProbeSecrets(line))),

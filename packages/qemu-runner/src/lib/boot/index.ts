@@ -2,3 +2,4 @@ export * from './boot-lab';
 export * from './ipxe-failures';
 export * from './stock-rom';
 export * from './resolve-rom';
+export * from './target-access';

@@ -4,3 +4,4 @@ export * from './qmp-client';
 export * from './serial-console';
 export * from './start-qemu';
 export { liveVmCount, registerTempDir } from './live-vms';
+export * from './user-network';

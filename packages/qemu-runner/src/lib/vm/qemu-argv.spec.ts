@@ -55,6 +55,20 @@ describe('buildQemuArgv', () => {
     expect(pairs(argv, '-netdev')).toEqual(['user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22']);
   });
 
+  it('relays a fixed guest address to a host loopback port (guestfwd)', () => {
+    const argv = buildQemuArgv({
+      ...base,
+      nics: [{ model: 'rtl8139', netdev: { kind: 'user', guestForwards: [{ guestIp: '10.0.2.4', guestPort: 3260, hostPort: 40123 }] } }],
+    });
+    expect(pairs(argv, '-netdev')).toEqual(['user,id=net0,guestfwd=tcp:10.0.2.4:3260-cmd:busybox nc 127.0.0.1 40123']);
+  });
+
+  it.each([['10.0.2.2'], ['10.0.2.3'], ['192.168.1.4'], ['10.0.2.255']])('refuses guest forward address %s, naming the field', (guestIp) => {
+    expect(() =>
+      buildQemuArgv({ ...base, nics: [{ model: 'rtl8139', netdev: { kind: 'user', guestForwards: [{ guestIp, guestPort: 3260, hostPort: 4000 }] } }] }),
+    ).toThrow(/nics\[0\]\.netdev\.guestForwards\[0\]\.guestIp/);
+  });
+
   it('escapes commas in paths (QEMU option syntax)', () => {
     const argv = buildQemuArgv({ ...base, nics: [{ model: 'e1000', netdev: { kind: 'user', tftpDir: '/a,b' } }] });
     expect(pairs(argv, '-netdev')).toEqual(['user,id=net0,tftp=/a,,b']);

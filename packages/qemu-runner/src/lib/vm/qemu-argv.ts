@@ -3,6 +3,11 @@ import type { NicSpec, VmSpec } from './vm-spec';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
+// QEMU's slirp runs this once per guest connection with the socket as stdin
+// and stdout; busybox-static is already needed for the probe guest.
+export const GUEST_FORWARD_RELAY = 'busybox nc 127.0.0.1';
+const RESERVED_GUEST_ADDRESSES = new Set(['10.0.2.2', '10.0.2.3']);
+
 const MAC_PATTERN = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
 
 export class VmSpecError extends Error {
@@ -52,6 +57,22 @@ function netdevArg(nic: NicSpec, id: string, index: number): string {
       }
       // Loopback only: a lab guest's services must never be reachable from other hosts.
       parts.push(`hostfwd=${fwd.protocol ?? 'tcp'}:127.0.0.1:${fwd.hostPort}-:${fwd.guestPort}`);
+    }
+    for (const [j, fwd] of (netdev.guestForwards ?? []).entries()) {
+      const field = `nics[${index}].netdev.guestForwards[${j}]`;
+      const octets = /^10\.0\.2\.(\d{1,3})$/.exec(fwd.guestIp);
+      if (!octets || Number(octets[1]) > 254 || Number(octets[1]) === 0 || RESERVED_GUEST_ADDRESSES.has(fwd.guestIp)) {
+        throw new VmSpecError(`${field}.guestIp`, `${JSON.stringify(fwd.guestIp)} is not a free address of QEMU's user network`, 'use one in 10.0.2.0/24 other than 10.0.2.2 and 10.0.2.3, e.g. 10.0.2.4');
+      }
+      for (const [name, port] of [
+        ['guestPort', fwd.guestPort],
+        ['hostPort', fwd.hostPort],
+      ] as const) {
+        if (!Number.isInteger(port) || port < 1 || port > 65535) {
+          throw new VmSpecError(`${field}.${name}`, `${port} is not a TCP port`, 'use an integer from 1 to 65535');
+        }
+      }
+      parts.push(`guestfwd=tcp:${fwd.guestIp}:${fwd.guestPort}-cmd:${GUEST_FORWARD_RELAY} ${fwd.hostPort}`);
     }
     return parts.join(',');
   }

@@ -10,6 +10,20 @@ export interface HostForward {
   protocol?: 'tcp';
 }
 
+/**
+ * A fixed address inside the guest's network that is relayed to a host
+ * loopback port. It lets a script and its iBFT name a portal that stays the
+ * same from run to run while the service behind it (the LIO appliance) listens
+ * on a port chosen at run time.
+ */
+export interface GuestForward {
+  /** An address in 10.0.2.0/24 other than .2 (host) and .3 (DNS), e.g. 10.0.2.4. */
+  guestIp: string;
+  guestPort: number;
+  /** The host loopback port each guest connection is relayed to. */
+  hostPort: number;
+}
+
 export interface UserNetdev {
   kind: 'user';
   /** Served over QEMU's built-in TFTP server at 10.0.2.2. */
@@ -18,6 +32,8 @@ export interface UserNetdev {
   bootfile?: string;
   /** Published on host loopback only (127.0.0.1), never on other interfaces. */
   hostForwards?: HostForward[];
+  /** Guest connections to guestIp:guestPort, relayed to 127.0.0.1:hostPort. */
+  guestForwards?: GuestForward[];
 }
 
 export interface SocketNetdev {

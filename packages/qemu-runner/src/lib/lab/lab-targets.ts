@@ -1,0 +1,84 @@
+// The Nx targets of a lab project, derived from its LabSpec. Plain data (no
+// @nx/devkit) so the createNodesV2 plugin, the lab generator and tests share it.
+//
+//   gen-script ──▶ build-rom ──┐
+//                               ├──▶ boot-vm
+//   target-vm ─▶ setup-target ──┘
+import { buildRomTargetConfig, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
+import { labDesiredState, labExpectations, labScript } from './derive-lab';
+import type { LabSpec } from './lab-spec';
+
+export type TargetConfig = Record<string, unknown>;
+
+/** Where a lab's files go, workspace-relative. */
+export function labOutputDir(name: string): string {
+  return `dist/labs/${name}`;
+}
+
+function targetConnection(lab: LabSpec): Record<string, unknown> {
+  const target = lab.target;
+  if (target.kind === 'ssh') return { transport: 'ssh', ssh: target.ssh };
+  return { transport: target.kind };
+}
+
+export function labTargets(lab: LabSpec): Record<string, TargetConfig> {
+  const out = labOutputDir(lab.name);
+  const built = lab.firmware.rom === 'build';
+  const target = { ...targetConnection(lab), config: labDesiredState(lab) };
+  const appliance = lab.target.kind === 'appliance';
+
+  const targets: Record<string, TargetConfig> = {
+    'gen-script': {
+      executor: '@ibft-lab/script-gen:gen-script',
+      cache: true,
+      inputs: ['default', '^production'],
+      outputs: [`{workspaceRoot}/${out}/boot.ipxe`],
+      options: { script: labScript(lab) },
+    },
+    'lint-script': {
+      executor: '@ibft-lab/script-gen:lint',
+      dependsOn: ['gen-script'],
+      options: { files: [`${out}/boot.ipxe`], failOnWarnings: true },
+    },
+    'setup-target': {
+      executor: '@ibft-lab/lio-target:setup-target',
+      cache: false,
+      ...(appliance ? { dependsOn: ['target-vm'] } : {}),
+      outputs: [`{workspaceRoot}/${out}/target/initiator.json`],
+      options: target,
+    },
+    'teardown-target': { executor: '@ibft-lab/lio-target:teardown-target', cache: false, options: target },
+    'target-status': { executor: '@ibft-lab/lio-target:target-status', cache: false, options: target },
+    'boot-vm': {
+      executor: '@ibft-lab/qemu-runner:boot-vm',
+      cache: false,
+      // target-vm is named too, so Nx keeps the appliance up until boot-vm ends.
+      dependsOn: ['gen-script', ...(built ? ['build-rom'] : []), 'setup-target', ...(appliance ? ['target-vm'] : [])],
+      options: {
+        nic: qemuDeviceFor(lab.firmware.nic),
+        mac: lab.initiator.mac,
+        firmware: lab.firmware.platform,
+        accel: lab.accel,
+        ...(built ? { rom: `${out}/firmware` } : {}),
+        initiatorFile: `${out}/target/initiator.json`,
+        expectations: labExpectations(lab),
+        probe: lab.probe,
+        deadlineSeconds: lab.deadlineSeconds,
+      },
+    },
+  };
+  if (built) {
+    targets['build-rom'] = buildRomTargetConfig({
+      nic: lab.firmware.nic,
+      platform: lab.firmware.platform,
+      ...(lab.firmware.source ? { source: lab.firmware.source } : {}),
+      fallback: lab.firmware.fallback,
+      overrides: lab.firmware.overrides,
+      hasGenScript: true,
+    });
+  }
+  if (appliance) {
+    targets['target-vm'] = { executor: '@ibft-lab/lio-target:target-vm', continuous: true, cache: false, options: {} };
+  }
+  return targets;
+}
