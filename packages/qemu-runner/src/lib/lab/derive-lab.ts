@@ -40,6 +40,8 @@ export function labScript(lab: LabSpec): LabScriptInput {
     initiatorIqn: lab.initiator.iqn,
     sanhooks: lab.luns.map((_, lun) => ({
       targets: [{ server: portal.ip, ...(portal.port === ISCSI_PORT ? {} : { port: portal.port }), lun, targetIqn }],
+      // Each sanhook needs its own BIOS drive: a second hook on 0x80 fails (iPXE 0x03232019).
+      ...(lun > 0 ? { drive: 0x80 + lun } : {}),
       keepGoing: true,
       // iPXE's CHAP settings are global: set once, before the first sanhook.
       ...(chap && lun === 0 ? { chap } : {}),
