@@ -7,4 +7,9 @@ export const desiredStateSourceSchema = z.object({
   configFile: z.string().optional().describe('A JSON file with the LIO desired state, relative to the workspace root'),
 });
 
-export const targetOptionsSchema = targetConnectionSchema.extend(desiredStateSourceSchema.shape);
+export const targetOptionsSchema = targetConnectionSchema.extend(desiredStateSourceSchema.shape).extend({
+  initiatorPortal: z
+    .object({ ip: z.string().describe('Address'), port: z.number().int().min(1).max(65535).describe('TCP port') })
+    .optional()
+    .describe("The portal as the initiator reaches it, for initiator.json (default: the declared portal, 0.0.0.0 read as the SSH host; the appliance's is fixed)"),
+});

@@ -25,7 +25,12 @@ export interface InitiatorInfo {
 /** The appliance's portal as initiator guests see it: fixed, whatever port the appliance got. */
 export const APPLIANCE_GUEST_PORTAL = { ip: USER_NETWORK.relayIp, port: 3260 } as const;
 
-export function initiatorInfo(desired: ResolvedDesiredState, endpoint?: ApplianceEndpoint, sshHost?: string): InitiatorInfo {
+export function initiatorInfo(
+  desired: ResolvedDesiredState,
+  endpoint?: ApplianceEndpoint,
+  sshHost?: string,
+  initiatorPortal?: { ip: string; port: number },
+): InitiatorInfo {
   const target = desired.targets[0];
   if (!target) throw new Error('targets: the desired state declares no target; an initiator has nothing to log in to');
   const tpg = target.tpgs[0];
@@ -33,7 +38,7 @@ export function initiatorInfo(desired: ResolvedDesiredState, endpoint?: Applianc
   const declared = tpg.portals[0] ?? { ip: '0.0.0.0', port: 3260 };
   const portal = endpoint
     ? { ...APPLIANCE_GUEST_PORTAL }
-    : { ip: declared.ip === '0.0.0.0' ? (sshHost ?? '127.0.0.1') : declared.ip, port: declared.port };
+    : (initiatorPortal ?? { ip: declared.ip === '0.0.0.0' ? (sshHost ?? '127.0.0.1') : declared.ip, port: declared.port });
   return {
     portal,
     ...(endpoint ? { relay: { guestIp: APPLIANCE_GUEST_PORTAL.ip, guestPort: APPLIANCE_GUEST_PORTAL.port, hostPort: endpoint.iscsiPort } } : {}),

@@ -18,7 +18,7 @@ export default async function setupTargetExecutor(raw: unknown, context: Executo
       console.log(`setup-target: ${report.commandsRun} command(s), ${report.targetcliStarts} targetcli start(s), ${report.seconds.toFixed(1)} s`);
       if (!options.dryRun) {
         const file = options.initiatorFile ?? initiatorInfoPath(context.root, project);
-        writeInitiatorInfo(file, initiatorInfo(desired, endpoint, options.ssh?.host));
+        writeInitiatorInfo(file, initiatorInfo(desired, endpoint, options.ssh?.host, options.initiatorPortal));
         console.log(`setup-target: wrote ${file}`);
       }
     } finally {

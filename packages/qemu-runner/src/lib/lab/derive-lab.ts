@@ -61,7 +61,8 @@ export function labDesiredState(lab: LabSpec): Record<string, unknown> {
     backstore: { kind: 'fileio', name: `lun${index}`, path: `${backingDir(lab)}/ibft-lab-${lab.name}-lun${index}.img`, sizeMiB: lun.sizeMiB, sparse: true },
     index,
   }));
-  const listenPort = lab.target.kind === 'appliance' ? ISCSI_PORT : labPortal(lab).port;
+  const target = lab.target;
+  const listenPort = target.kind === 'appliance' ? ISCSI_PORT : target.kind === 'ssh' ? (target.listenPort ?? target.portal.port) : target.portal.port;
   return {
     lab: lab.name,
     backstores: luns.map((l) => l.backstore),

@@ -116,7 +116,8 @@ describe('derived from one spec', () => {
     const state = labDesiredState(ssh) as { backstores: Array<{ path: string }> };
     expect(state.backstores[0].path).toBe('/srv/luns/ibft-lab-remote-lun0.img');
     const targets = labTargets(ssh);
-    expect(targets['setup-target']).toMatchObject({ options: { transport: 'ssh', ssh: { host: 'lio.example', port: 22, user: 'root' } } });
+    expect(targets['setup-target']).toMatchObject({ options: { transport: 'ssh', ssh: { host: 'lio.example', port: 22, user: 'root' }, initiatorPortal: { ip: '192.0.2.10', port: 3261 } } });
+    expect((labDesiredState(parseLabSpec({ ...minimal, target: { kind: 'ssh', ssh: { host: 'h' }, portal: { ip: '10.0.2.2', port: 40000 }, listenPort: 3260 } }, 'fwd')) as { targets: Array<{ tpgs: Array<{ portals: unknown[] }> }> }).targets[0].tpgs[0].portals).toEqual([{ ip: '0.0.0.0', port: 3260 }]);
     expect(targets['setup-target'].dependsOn).toBeUndefined();
     expect(targets['target-vm']).toBeUndefined();
   });

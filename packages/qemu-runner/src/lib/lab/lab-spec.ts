@@ -67,6 +67,13 @@ export const labTargetSchema = z
         kind: z.literal('ssh').describe('A LIO machine you own, configured over SSH.'),
         ssh: sshSchema,
         portal: portalSchema.describe('The iSCSI portal as the QEMU guest reaches it (the machine address and port).'),
+        listenPort: z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .optional()
+          .describe('Port LIO listens on when the guest reaches the machine through a port forward; default portal.port.'),
         backingDir: z
           .string()
           .regex(/^\/[A-Za-z0-9._/+-]+$/, { message: 'must be an absolute path without spaces or shell characters' })

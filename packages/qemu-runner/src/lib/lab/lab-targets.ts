@@ -5,7 +5,7 @@
 //                               ├──▶ boot-vm
 //   target-vm ─▶ setup-target ──┘
 import { buildRomTargetConfig, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
-import { labDesiredState, labExpectations, labScript } from './derive-lab';
+import { labDesiredState, labExpectations, labPortal, labScript } from './derive-lab';
 import type { LabSpec } from './lab-spec';
 
 export type TargetConfig = Record<string, unknown>;
@@ -17,8 +17,10 @@ export function labOutputDir(name: string): string {
 
 function targetConnection(lab: LabSpec): Record<string, unknown> {
   const target = lab.target;
-  if (target.kind === 'ssh') return { transport: 'ssh', ssh: target.ssh };
-  return { transport: target.kind };
+  // setup-target cannot see the guest's side of a port forward: tell it the portal the script uses.
+  if (target.kind === 'ssh') return { transport: 'ssh', ssh: target.ssh, initiatorPortal: labPortal(lab) };
+  if (target.kind === 'local') return { transport: 'local', initiatorPortal: labPortal(lab) };
+  return { transport: 'appliance' };
 }
 
 export function labTargets(lab: LabSpec): Record<string, TargetConfig> {

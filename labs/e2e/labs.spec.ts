@@ -1,0 +1,134 @@
+// The labs under labs/ as users run them: real Nx, real QEMU, real LIO in
+// appliance VMs, all labs at once. And the seed's case: a LIO machine reached
+// over SSH (the appliance, addressed as if it were remote), driven by the
+// executors the lab plugin would run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { startAppliance, type RunningAppliance } from '@ibft-lab/lio-target';
+import { labTargets, parseLabSpec, readLabSpec, type LabSpec } from '@ibft-lab/qemu-runner';
+import genScript from '../../packages/script-gen/src/executors/gen-script/executor';
+import setupTarget from '../../packages/lio-target/src/executors/setup-target/executor';
+import teardownTarget from '../../packages/lio-target/src/executors/teardown-target/executor';
+import bootVm from '../../packages/qemu-runner/src/executors/boot-vm/executor';
+
+const root = join(__dirname, '..', '..');
+const labNames = readdirSync(join(root, 'labs')).filter((name) => existsSync(join(root, 'labs', name, 'lab.json')));
+
+function skipReason(): string | undefined {
+  if (!existsSync('/usr/bin/qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed (bash tools/setup)';
+  if (!existsSync('/usr/lib/ipxe/qemu/pxe-rtl8139.rom')) return 'ipxe-qemu stock ROMs are missing (bash tools/setup)';
+  return undefined;
+}
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+function secretsOf(lab: LabSpec): string[] {
+  return [lab.chap?.password, lab.chap?.mutual?.password].filter((s): s is string => Boolean(s));
+}
+
+const reason = skipReason();
+if (reason) console.log(`labs e2e skipped: ${reason}`);
+const maybe = reason ? describe.skip : describe;
+
+maybe('nx run-many -t boot-vm over every lab in labs/', () => {
+  jest.setTimeout(900_000);
+
+  it('boots every lab in parallel, each proves its iBFT (host decode and Linux probe), nothing is left running, no secret is shown', () => {
+    for (const name of labNames) rmSync(join(root, 'dist', 'labs', name), { recursive: true, force: true });
+    const run = spawnSync(process.execPath, [require.resolve('nx/bin/nx', { paths: [root] }), 'run-many', '-t', 'boot-vm', '--parallel=4', '--outputStyle=stream'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' },
+      timeout: 840_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const output = `${run.stdout}\n${run.stderr}`;
+    if (run.status !== 0) console.log(output.split('\n').filter((l) => !l.startsWith('[lio-appliance]')).slice(-120).join('\n'));
+    expect(run.status).toBe(0);
+
+    for (const name of labNames) {
+      const report = JSON.parse(readFileSync(join(root, 'dist', 'labs', name, 'boot-vm', 'report.json'), 'utf8'));
+      expect({ name, verdict: report.verdict, mismatches: report.mismatches, agrees: report.probe?.agrees }).toEqual({ name, verdict: 'pass', mismatches: [], agrees: true });
+      // target-vm removes its endpoint when Nx stops it: no appliance outlived the run.
+      expect(existsSync(join(root, 'dist', 'labs', name, 'target', 'endpoint.json'))).toBe(false);
+    }
+    expect(spawnSync('pgrep', ['-f', 'ibft-lab-vm-'], { encoding: 'utf8' }).stdout.trim()).toBe('');
+
+    for (const name of labNames) {
+      const lab = readLabSpec(join(root, 'labs', name, 'lab.json'));
+      // boot.ipxe and a built ROM must carry the secret (iPXE sends it); reports, logs and target files must not.
+      const shown = [output, ...['boot-vm', 'target'].flatMap((d) => filesUnder(join(root, 'dist', 'labs', name, d))).map((f) => readFileSync(f, 'latin1'))];
+      for (const secret of secretsOf(lab)) expect(shown.filter((text) => text.includes(secret))).toEqual([]);
+    }
+  });
+});
+
+maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as a remote host)', () => {
+  jest.setTimeout(600_000);
+  let appliance: RunningAppliance | undefined;
+  let workspace: string;
+
+  beforeAll(async () => {
+    workspace = mkdtempSync(join(tmpdir(), 'ibft-lab-ssh-lab-'));
+    appliance = await startAppliance({ log: () => undefined, readyDeadlineMs: 300_000 });
+  });
+  afterAll(async () => {
+    await appliance?.stop();
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('setup-target configures it over ssh2, boot-vm proves the iBFT through 10.0.2.2 and the port forward, teardown leaves nothing', async () => {
+    const endpoint = appliance!.endpoint;
+    const lab = parseLabSpec(
+      {
+        initiator: { iqn: 'iqn.2010-04.org.ipxe:ssh-remote' },
+        firmware: { rom: 'stock' },
+        target: {
+          kind: 'ssh',
+          ssh: { host: endpoint.host, port: endpoint.sshPort, user: endpoint.user, privateKeyPath: endpoint.privateKeyPath, hostKeyFingerprint: endpoint.hostKeyFingerprint },
+          // The seed's layout: the guest reaches the target machine's portal through the network, here QEMU's host address.
+          portal: { ip: '10.0.2.2', port: endpoint.iscsiPort },
+          listenPort: 3260,
+        },
+        chap: { username: 'ssh-initiator', password: 'ssh-secret-0001' },
+      },
+      'ssh-remote',
+    );
+    const targets = labTargets(lab);
+    expect(targets['target-vm']).toBeUndefined();
+    const context = { root: workspace, projectName: lab.name, cwd: workspace, isVerbose: false } as unknown as ExecutorContext;
+    const options = (name: string) => targets[name].options;
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((...args) => void lines.push(args.join(' ')));
+    const error = jest.spyOn(console, 'error').mockImplementation((...args) => void lines.push(args.join(' ')));
+    try {
+      expect(await genScript(options('gen-script'), context)).toEqual({ success: true });
+      expect(await setupTarget(options('setup-target'), context)).toEqual({ success: true });
+      expect(JSON.parse(readFileSync(join(workspace, 'dist/labs/ssh-remote/target/initiator.json'), 'utf8'))).toMatchObject({
+        portal: { ip: '10.0.2.2', port: endpoint.iscsiPort },
+        targetIqn: 'iqn.2024-01.org.ibft-lab:ssh-remote',
+      });
+      expect(await bootVm(options('boot-vm'), context)).toEqual({ success: true });
+      expect(await teardownTarget(options('teardown-target'), context)).toEqual({ success: true });
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+    const report = JSON.parse(readFileSync(join(workspace, 'dist/labs/ssh-remote/boot-vm/report.json'), 'utf8'));
+    expect(report.ibft.targets[0]).toMatchObject({ ip: { address: '10.0.2.2' }, port: endpoint.iscsiPort, chapType: 1 });
+    expect(report.probe.agrees).toBe(true);
+    expect(lines.join('\n')).not.toContain('ssh-secret-0001');
+    const transport = await appliance!.connect();
+    const saved = await transport.run(['targetcli', 'ls', '/iscsi']);
+    expect(saved.stdout).not.toContain('ssh-remote');
+  });
+});
