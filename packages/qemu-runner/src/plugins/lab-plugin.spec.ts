@@ -46,7 +46,7 @@ describe('lab plugin (createNodesV2)', () => {
     write('labs/bad/lab.json', { initiator: { iqn: 'nope' }, target: { kind: 'tape' } });
     write('labs/broken/lab.json', '{ not json');
     // Nx gathers each file's error (AggregateCreateNodesError) and prints them with the file name.
-    const failure = (await run(['labs/bad/lab.json', 'labs/broken/lab.json']).catch((e) => e)) as { errors: Array<[string, Error]> };
+    const failure = (await Promise.resolve(run(['labs/bad/lab.json', 'labs/broken/lab.json'])).catch((e: unknown) => e)) as { errors: Array<[string, Error]> };
     expect(failure.errors.map(([file]) => file)).toEqual(['labs/bad/lab.json', 'labs/broken/lab.json']);
     expect(failure.errors[0][1].message).toMatch(/labs\/bad\/lab.json: initiator.iqn: [\s\S]*labs\/bad\/lab.json: target.kind/);
     expect(failure.errors[1][1].message).toMatch(/labs\/broken\/lab.json: .*fix the JSON/);
