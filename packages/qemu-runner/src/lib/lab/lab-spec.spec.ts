@@ -34,6 +34,7 @@ describe('LabSpec', () => {
     [{ initiator: { iqn: 'IQN.bad' } }, /lab.json: initiator.iqn: /],
     [{ ...minimal, firmware: { nic: 'tulip' } }, /lab.json: firmware.nic: /],
     [{ ...minimal, target: { kind: 'ssh' } }, /lab.json: target.ssh: /],
+    [{ ...minimal, target: { kind: 'ssh', ssh: { host: 'h', privateKeyPath: '/k' }, portal: { ip: '192.0.2.1' } } }, /lab.json: target.ssh.hostKeyFingerprint: is required/],
     [{ ...minimal, luns: [] }, /lab.json: luns: /],
     [{ ...minimal, chap: { username: 'u', password: 'has a space!' } }, /lab.json: chap.password: /],
     [{ ...minimal, chap: { username: 'u', password: 'same-secret-01', mutual: { username: 't', password: 'same-secret-01' } } }, /lab.json: chap.mutual.password: must differ/],
@@ -109,7 +110,7 @@ describe('derived from one spec', () => {
 
   it('an ssh lab uses its declared portal and backing folder, and setup-target gets the SSH connection', () => {
     const ssh = parseLabSpec(
-      { ...minimal, target: { kind: 'ssh', ssh: { host: 'lio.example', hostKeyFingerprint: 'SHA256:abc' }, portal: { ip: '192.0.2.10', port: 3261 }, backingDir: '/srv/luns' } },
+      { ...minimal, target: { kind: 'ssh', ssh: { host: 'lio.example', hostKeyFingerprint: 'SHA256:abc', privateKeyPath: '/keys/lab' }, portal: { ip: '192.0.2.10', port: 3261 }, backingDir: '/srv/luns' } },
       'remote',
     );
     expect(renderScript(labScript(ssh))).toContain('sanhook iscsi:192.0.2.10::3261:0:iqn.2024-01.org.ibft-lab:remote ||');
@@ -117,7 +118,7 @@ describe('derived from one spec', () => {
     expect(state.backstores[0].path).toBe('/srv/luns/ibft-lab-remote-lun0.img');
     const targets = labTargets(ssh);
     expect(targets['setup-target']).toMatchObject({ options: { transport: 'ssh', ssh: { host: 'lio.example', port: 22, user: 'root' }, initiatorPortal: { ip: '192.0.2.10', port: 3261 } } });
-    expect((labDesiredState(parseLabSpec({ ...minimal, target: { kind: 'ssh', ssh: { host: 'h' }, portal: { ip: '10.0.2.2', port: 40000 }, listenPort: 3260 } }, 'fwd')) as { targets: Array<{ tpgs: Array<{ portals: unknown[] }> }> }).targets[0].tpgs[0].portals).toEqual([{ ip: '0.0.0.0', port: 3260 }]);
+    expect((labDesiredState(parseLabSpec({ ...minimal, target: { kind: 'ssh', ssh: { host: 'h', useAgent: true, insecureAcceptAnyHostKey: true }, portal: { ip: '10.0.2.2', port: 40000 }, listenPort: 3260 } }, 'fwd')) as { targets: Array<{ tpgs: Array<{ portals: unknown[] }> }> }).targets[0].tpgs[0].portals).toEqual([{ ip: '0.0.0.0', port: 3260 }]);
     expect(targets['setup-target'].dependsOn).toBeUndefined();
     expect(targets['target-vm']).toBeUndefined();
   });

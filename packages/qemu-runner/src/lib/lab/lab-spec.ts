@@ -40,13 +40,22 @@ const sshSchema = z
     host: z.string().min(1).describe('Target machine (name or address) as this machine reaches it.'),
     port: z.number().int().min(1).max(65535).default(22),
     user: z.string().min(1).default('root').describe('SSH user; not root means targetcli runs under `sudo -n`.'),
-    privateKeyPath: z.string().optional().describe('Private key file (workspace-relative or absolute).'),
+    privateKeyPath: z.string().optional().describe('Private key file (absolute, or relative to the workspace root).'),
     useAgent: z.boolean().optional().describe('Use the SSH agent at $SSH_AUTH_SOCK.'),
-    hostKeyFingerprint: z.string().optional().describe('Pinned host key, SHA256:... as ssh-keygen -l prints it.'),
-    knownHostsPath: z.string().optional().describe('known_hosts file that holds the host key.'),
+    hostKeyFingerprint: z.string().optional().describe('Pinned host key, SHA256:... as ssh-keygen -lf prints it.'),
+    knownHosts: z.string().optional().describe('known_hosts line(s) holding the host key.'),
     insecureAcceptAnyHostKey: z.boolean().optional().describe('Skip host key verification (never for shared machines).'),
   })
   .strict()
+  // The same rules lio-target's transport applies, checked before anything runs.
+  .superRefine((ssh, ctx) => {
+    if (!ssh.hostKeyFingerprint && !ssh.knownHosts && !ssh.insecureAcceptAnyHostKey) {
+      ctx.addIssue({ code: 'custom', path: ['hostKeyFingerprint'], message: 'is required (or knownHosts): the host key must be verified' });
+    }
+    if (!ssh.privateKeyPath && !ssh.useAgent) {
+      ctx.addIssue({ code: 'custom', path: ['privateKeyPath'], message: 'is required unless useAgent is true' });
+    }
+  })
   .describe('How to reach the target machine over SSH (ssh2; the host key is verified).');
 
 const lunSchema = z
