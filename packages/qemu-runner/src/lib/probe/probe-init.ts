@@ -8,8 +8,12 @@ export const PROBE_BEGIN = 'IBFT-LAB-PROBE-BEGIN';
 export const PROBE_END = 'IBFT-LAB-PROBE-END';
 export const PROBE_LINE_PREFIX = 'ibft-probe: ';
 export const PROBE_SALT_PARAM = 'ibft_lab.salt';
-/** Attributes whose values are secrets: hashed in the guest, masked in reports. */
-export const SECRET_ATTRIBUTES = ['chap-secret', 'rev-chap-secret'];
+/**
+ * Attributes whose values are secrets: hashed in the guest, masked in reports.
+ * Linux names the reverse (mutual) CHAP secret `rev-chap-name-secret`
+ * (drivers/firmware/iscsi_ibft.c).
+ */
+export const SECRET_ATTRIBUTES = ['chap-secret', 'rev-chap-name-secret'];
 
 export const PROBE_INIT_SCRIPT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -26,7 +30,7 @@ if [ -d /sys/firmware/ibft ]; then
   for f in $(find . -type f | sort); do
     name=\${f#./}
     case "\${name##*/}" in
-      chap-secret|rev-chap-secret)
+      chap-secret|rev-chap-name-secret)
         value="salted-sha256:$(printf '%s%s' "$salt" "$(cat "$f")" | sha256sum | cut -d' ' -f1)";;
       *) value=$(cat "$f");;
     esac

@@ -49,4 +49,14 @@ describe('probe lines', () => {
       `ibft-probe: target0/chap-secret=${MASKED_SECRET}\n`,
     );
   });
+
+  it('treats the mutual CHAP secret (Linux: rev-chap-name-secret) as a secret too', () => {
+    const salt = 'abc123';
+    const hostLines = hostLinesAsProbePrints(['target0/rev-chap-name=target', 'target0/rev-chap-name-secret=mutualsecret01'], salt);
+    expect(hostLines).toContain(`target0/rev-chap-name-secret=${saltedSecretHash(salt, 'mutualsecret01')}`);
+    const result = compareProbeLines(hostLines, ['target0/rev-chap-name=target', `target0/rev-chap-name-secret=${saltedSecretHash(salt, 'mutualsecret01')}`]);
+    expect(result.agrees).toBe(true);
+    expect(JSON.stringify(result)).not.toMatch(/mutualsecret01|salted-sha256/);
+    expect(maskProbeSecrets('ibft-probe: target0/rev-chap-name-secret=anything\n')).toBe(`ibft-probe: target0/rev-chap-name-secret=${MASKED_SECRET}\n`);
+  });
 });
