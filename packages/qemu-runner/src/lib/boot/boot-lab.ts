@@ -19,7 +19,7 @@ import {
   PROBE_SALT_PARAM,
   type ProbeResult,
 } from '../probe';
-import { registerTempDir, startQemu, type Accel, type Firmware, type GuestForward, type QemuVm } from '../vm';
+import { checkQemu, registerTempDir, startQemu, type Accel, type Firmware, type GuestForward, type QemuVm } from '../vm';
 import { IPXE_FAILURE_PATTERNS, LINUX_FAILURE_PATTERNS } from './ipxe-failures';
 import { stockRomPath } from './stock-rom';
 
@@ -101,6 +101,8 @@ function validate(options: BootLabOptions): void {
   if (options.deadlineSeconds !== undefined && !(options.deadlineSeconds > 0)) {
     throw new Error('deadlineSeconds: must be a positive number of seconds');
   }
+  // startQemu checks too; checking here fails before a (cold: minutes long) probe guest build.
+  checkQemu();
 }
 
 export interface ProbeScript {

@@ -1,9 +1,9 @@
 // Starts one QEMU guest and owns its whole life: temp dir, serial console,
 // QMP connection, deadline, abort signal, and a stop that always cleans up.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { QEMU_BINARY, buildQemuArgv } from './qemu-argv';
 import { registerLiveVm, unregisterLiveVm, type LiveVm } from './live-vms';
 import { QmpClient, withTimeout } from './qmp-client';
@@ -78,6 +78,65 @@ export class VmTimeout extends Error {
   }
 }
 
+/**
+ * The oldest QEMU we accept. What sets it: `accel: 'auto'` passes
+ * `-accel kvm -accel tcg`, which QEMU tries in order only since 5.0 (before,
+ * the options were merged and the last one silently won). Everything else we
+ * pass is older: guestfwd `cmd:`, hostfwd, `bootindex`, `-qmp ...,server=on,wait=off`,
+ * QMP `pmemsave`/`stop`/`cont`/`quit`, SeaBIOS serial console with -nographic (2.11).
+ * Debian 12 ships 7.2.
+ */
+export const MIN_QEMU_VERSION: readonly [number, number, number] = [5, 0, 0];
+const QEMU_FIX = 'install Debian package qemu-system-x86 (bash tools/setup)';
+
+/** [major, minor, micro] from `qemu-system-x86_64 --version` output. */
+export function parseQemuVersion(text: string): [number, number, number] | undefined {
+  const m = /QEMU emulator version (\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined;
+}
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+const checkedQemu = new Map<string, string>();
+
+/**
+ * Throws, naming the cause and the fix, when the QEMU that spawn would run is
+ * missing or older than MIN_QEMU_VERSION. Called before anything is created:
+ * without it a missing QEMU surfaced as "spawn qemu-system-x86_64 ENOENT" after
+ * a failed QMP connect, and an old one as whatever option it choked on.
+ */
+export function checkQemu(): void {
+  const path = findOnPath(QEMU_BINARY);
+  if (!path) throw new Error(`${QEMU_BINARY} not found on PATH (${process.env.PATH ?? ''}); ${QEMU_FIX}`);
+  const stat = statSync(path);
+  const key = `${path}:${stat.mtimeMs}:${stat.size}`;
+  if (checkedQemu.has(key)) return;
+  const run = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const version = parseQemuVersion(`${run.stdout ?? ''}`);
+  if (!version) {
+    throw new Error(`${path} --version did not say which QEMU it is (${(run.error?.message ?? `${run.stdout ?? ''}${run.stderr ?? ''}`).trim().slice(0, 200)}); ${QEMU_FIX}`);
+  }
+  const older = version.findIndex((part, i) => part !== MIN_QEMU_VERSION[i]);
+  if (older >= 0 && version[older] < MIN_QEMU_VERSION[older]) {
+    throw new Error(
+      `${path} is QEMU ${version.join('.')}, older than ${MIN_QEMU_VERSION[0]}.${MIN_QEMU_VERSION[1]}, the oldest ibft-lab runs (Debian 12 ships 7.2); ${QEMU_FIX}, or put a newer ${QEMU_BINARY} first on PATH`,
+    );
+  }
+  checkedQemu.set(key, version.join('.'));
+}
+
 let setprivWorks: boolean | undefined;
 function pdeathsigPrefix(): string[] {
   // setpriv execs QEMU in place (same pid) with "SIGKILL me when my parent dies".
@@ -88,6 +147,7 @@ function pdeathsigPrefix(): string[] {
 const IPXE_ERROR_URL = /https?:\/\/ipxe\.org\/[0-9a-f]{8}/;
 
 export async function startQemu(input: StartVmSpec, options: StartQemuOptions = {}): Promise<QemuVm> {
+  checkQemu();
   const tempDir = mkdtempSync(join(tmpdir(), 'ibft-lab-vm-'));
   const removeTempDir = () => rmSync(tempDir, { recursive: true, force: true });
   let spec: VmSpec;
