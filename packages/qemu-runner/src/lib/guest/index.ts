@@ -1,4 +1,4 @@
-export { workspaceCacheDir, findWorkspaceRoot } from './cache-dir';
+export { workspaceCacheDir, findWorkspaceRoot, cacheDirNotWritable, withWritableCache } from './cache-dir';
 export { downloadDebianPackages, debianDependencyClosure, type DownloadDebianPackagesOptions } from './debian-packages';
 export { extractDebs, restoreMergedUsr } from './extract-debs';
 export { ensureCloudKernel, cloudKernelPackage, type CloudKernel } from './cloud-kernel';

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addKernelModules, buildInitramfs, downloadDebianPackages, ensureCloudKernel, extractDebs } from '../guest';
+import { addKernelModules, buildInitramfs, downloadDebianPackages, ensureCloudKernel, extractDebs, withWritableCache } from '../guest';
 import { PROBE_INIT_SCRIPT } from './probe-init';
 
 export interface ProbeGuest {
@@ -16,6 +16,11 @@ export interface ProbeGuest {
 export const PROBE_MODULES = ['iscsi_ibft'];
 
 export async function ensureProbeGuest(cacheDir: string): Promise<ProbeGuest> {
+  // A read-only cache folder otherwise fails as a bare ENOENT/EROFS from deep inside.
+  return withWritableCache(cacheDir, () => buildProbeGuest(cacheDir));
+}
+
+async function buildProbeGuest(cacheDir: string): Promise<ProbeGuest> {
   const kernel = await ensureCloudKernel({ cacheDir });
   // The root's name carries everything that shapes it, so a changed /init or
   // kernel gets a new root and a new initramfs; an unchanged one is reused.
