@@ -190,6 +190,13 @@ export const nextSchema = z
       })
       .strict(),
     z.object({ action: z.literal('shell').describe('`shell`: stop at the iPXE command line.') }).strict(),
+    z
+      .object({
+        action: z.literal('chain').describe('`chain URL`: hand over to another script (e.g. one the test runner serves over TFTP).'),
+        url: urlSchema.describe('Script URL, e.g. tftp://10.0.2.2/next.ipxe.'),
+        keepGoing: z.boolean().default(true).describe('Append `||` so a missing script ends this one quietly instead of with an error.'),
+      })
+      .strict(),
   ])
   .describe('What happens after the marker. Omitted: the script just ends (like exit).');
 

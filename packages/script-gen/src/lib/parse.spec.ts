@@ -43,7 +43,8 @@ describe('parseScript', () => {
   });
 
   it.each([
-    ['#!ipxe\ndhcp\nchain http://x/y\necho m\n', 3, /"chain" is a valid iPXE command but not part/],
+    ['#!ipxe\ndhcp\nimgfetch http://x/y\necho m\n', 3, /"imgfetch" is a valid iPXE command but not part/],
+    ['#!ipxe\ndhcp\nchain http://x/y\necho m\n', 3, /"chain" before the marker echo is not modelled/],
     ['#!ipxe\ndhcp\n:retry\necho m\n', 3, /labels/],
     ['#!ipxe\ndhcp\nset username u\nsanhook iscsi:1.2.3.4::::iqn.2003-01.org.a.b ||\necho m\n', 4, /CHAP needs both/],
     ['#!ipxe\ndhcp\necho m\nshow x\n', 4, /after the marker/],

@@ -70,7 +70,7 @@ export function parseScript(text: string): ParseResult {
   let kernel: Record<string, unknown> | undefined;
 
   const setNext = (token: Token, next: Record<string, unknown>) => {
-    if (model.next) throw new Unsupported(token, 'only one next step (exit, sanboot, kernel or shell) can be modelled');
+    if (model.next) throw new Unsupported(token, 'only one next step (exit, sanboot, chain, kernel or shell) can be modelled');
     model.next = next;
   };
 
@@ -87,13 +87,13 @@ export function parseScript(text: string): ParseResult {
         parsePrompt(model, segments);
         continue;
       }
-      if (!plain && !(keepGoing && ['sanhook', 'sanboot'].includes(command.text))) {
+      if (!plain && !(keepGoing && ['sanhook', 'sanboot', 'chain'].includes(command.text))) {
         throw new Unsupported(command, `"${command.text}" with && or || is not part of the lab script model`);
       }
-      if (marker !== undefined && !['exit', 'shell', 'sanboot', 'kernel', 'initrd', 'boot'].includes(command.text)) {
+      if (marker !== undefined && !['exit', 'shell', 'sanboot', 'chain', 'kernel', 'initrd', 'boot'].includes(command.text)) {
         throw new Unsupported(command, `"${command.text}" after the marker is not part of the lab script model`);
       }
-      if (marker === undefined && ['exit', 'shell', 'sanboot', 'kernel', 'initrd', 'boot'].includes(command.text)) {
+      if (marker === undefined && ['exit', 'shell', 'sanboot', 'chain', 'kernel', 'initrd', 'boot'].includes(command.text)) {
         throw new Unsupported(command, `"${command.text}" before the marker echo is not modelled (the next step follows the marker)`);
       }
       if (kernel && command.text !== 'initrd' && command.text !== 'boot') {
@@ -146,6 +146,10 @@ export function parseScript(text: string): ParseResult {
           setNext(command, next);
           break;
         }
+        case 'chain':
+          if (args.length !== 1) throw new Unsupported(command, 'chain is modelled only as "chain URL" (with or without ||)');
+          setNext(command, { action: 'chain', url: args[0].text, keepGoing });
+          break;
         case 'kernel':
           if (!args.length) throw new Unsupported(command, 'kernel needs a URL');
           kernel = { action: 'kernel', kernelUrl: args[0].text, initrdUrls: [] };

@@ -98,6 +98,7 @@ export function renderScript(input: LabScriptInput | LabScript): string {
     if (next.keepGoing) words.push('||');
     lines.push(words.join(' '));
   }
+  if (next?.action === 'chain') lines.push(`chain ${next.url}${next.keepGoing ? ' ||' : ''}`);
   if (next?.action === 'kernel') {
     lines.push(['kernel', next.kernelUrl, ...(next.cmdline ? [next.cmdline] : [])].join(' '));
     for (const url of next.initrdUrls) lines.push(`initrd ${url}`);

@@ -61,6 +61,7 @@ const network = fc.oneof(
 const next = fc.oneof(
   fc.constant({ action: 'exit' as const }),
   fc.constant({ action: 'shell' as const }),
+  fc.record({ action: fc.constant('chain' as const), url, keepGoing: fc.boolean() }),
   fc.record(
     { action: fc.constant('sanboot' as const), drive: fc.integer({ min: 0, max: 255 }), noDescribe: fc.boolean(), keepGoing: fc.boolean() },
     { requiredKeys: ['action'] },

@@ -122,17 +122,28 @@ export function scriptWithProbe(script: string, marker: string, salt: string): P
   const markerLine = lines.findIndex((line) => /^\s*echo\s/.test(line) && line.includes(marker));
   if (markerLine < 0) throw new Error(`script: no \`echo ${marker}\` line; the runner waits for that marker (set marker to the script's)`);
   const replaced = lines.slice(markerLine + 1).filter((line) => line.trim() && !line.trim().startsWith('#')).map((line) => line.trim());
-  const text = [
-    ...lines.slice(0, markerLine + 1),
+  const text = [...lines.slice(0, markerLine + 1), ...probeBootLines(salt), ''].join('\n');
+  return { text, replaced };
+}
+
+/** The iPXE lines that boot the probe guest from the run's TFTP folder. */
+export function probeBootLines(salt: string): string[] {
+  return [
     // initrd=<name>: under UEFI the kernel's EFI stub loads the initrd itself,
     // by the name iPXE registered it under; BIOS kernels ignore it.
     `kernel tftp://10.0.2.2/probe/vmlinuz initrd=initrd.cpio.gz console=ttyS0 rdinit=/init quiet panic=0 ${PROBE_SALT_PARAM}=${salt}`,
     'initrd tftp://10.0.2.2/probe/initrd.cpio.gz',
     'boot',
-    '',
-  ].join('\n');
-  return { text, replaced };
+  ];
 }
+
+/**
+ * A script the lab's own script may `chain` after its marker. A ROM runs its
+ * embedded script, not the one served over TFTP, so this is how a built ROM
+ * reaches the probe: the runner serves the probe boot here (or `exit`).
+ */
+export const HANDOFF_SCRIPT = 'ibft-lab-next.ipxe';
+export const HANDOFF_URL = `tftp://10.0.2.2/${HANDOFF_SCRIPT}`;
 
 /** OVMF keeps its ACPI tables (RSDP, XSDT, and the iBFT iPXE installs) at the top of RAM. */
 const UEFI_TOP_WINDOW_MIB = 16;
@@ -199,8 +210,10 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
         options.log?.(`${options.serialPrefix ?? '[boot-vm] '}probe: the script's lines after its marker (${probeScript.replaced.join('; ')}) give way to the probe boot`);
       }
       writeFileSync(join(tftpDir, 'boot.ipxe'), probeScript.text);
+      writeFileSync(join(tftpDir, HANDOFF_SCRIPT), ['#!ipxe', ...probeBootLines(salt), ''].join('\n'));
     } else {
       copyFileSync(options.scriptPath, join(tftpDir, 'boot.ipxe'));
+      writeFileSync(join(tftpDir, HANDOFF_SCRIPT), '#!ipxe\nexit\n');
     }
 
     const log = options.log;

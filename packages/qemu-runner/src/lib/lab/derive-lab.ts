@@ -3,6 +3,7 @@
 // IQN, target IQN, LUN, CHAP user) is read from the spec in one place here.
 import type { IbftExpectation, NicExpectation, TargetExpectation } from '@ibft-lab/ibft';
 import { prefixToNetmask, type LabScriptInput } from '@ibft-lab/script-gen';
+import { HANDOFF_URL } from '../boot/boot-lab';
 import { USER_NETWORK } from '../vm/user-network';
 import type { LabSpec } from './lab-spec';
 
@@ -47,7 +48,8 @@ export function labScript(lab: LabSpec): LabScriptInput {
       ...(chap && lun === 0 ? { chap } : {}),
     })),
     diagnostics: { show: ['initiator-iqn'], route: true },
-    next: { action: 'exit' },
+    // boot-vm serves the probe boot (or exit) there; run outside boot-vm the chain fails and the script ends.
+    next: { action: 'chain', url: HANDOFF_URL, keepGoing: true },
   };
 }
 
