@@ -28,7 +28,8 @@ describe('npx nx run lab:gen-script', () => {
         'show initiator-iqn',
         'route',
         'echo == config done ==',
-        'exit',
+        // boot-vm serves the Linux probe boot there (a built ROM runs this script, not one served by TFTP).
+        'chain tftp://10.0.2.2/ibft-lab-next.ipxe ||',
         '',
       ].join('\n'),
     );
