@@ -4,7 +4,8 @@
 // `./src/executors/x/executor` resolve to the .js; package.json pointing at the
 // compiled files and listing every package the compiled code requires;
 // executors.json, generators.json, schema.json files, generator `files/`
-// templates, other non-TypeScript assets under src/, README.md and the bins.
+// templates, other non-TypeScript assets under src/, README.md, the bins and
+// root entry points such as plugin.js.
 //
 // Usage: node -r ./tools/register-ts.js tools/pack/build-package.ts <name>...
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -225,6 +226,14 @@ function checkBinRequires(binText: string, binPath: string, outDir: string): voi
   }
 }
 
+/** `.js` files at a package's root other than tool configuration (`jest.config.js`). */
+function rootEntryPoints(pkgDir: string): string[] {
+  return readdirSync(pkgDir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.js') && !entry.name.endsWith('.config.js'))
+    .map((entry) => entry.name)
+    .sort();
+}
+
 const toJs = (path: string) => path.replace(/(?<!\.d)\.ts$/, '.js');
 const toDts = (path: string) => path.replace(/(?<!\.d)\.ts$/, '.d.ts');
 
@@ -294,6 +303,14 @@ export function buildPackages(names: string[], options: BuildOptions = {}): Buil
       writeFileSync(binPath, text);
       chmodSync(binPath, 0o755);
       checkBinRequires(text, binPath, outDir);
+      requiredTexts.push(text);
+    }
+    // Entry points at the package root, such as qemu-runner's plugin.js (nx.json names
+    // "@ibft-lab/qemu-runner/plugin"): Nx requires them by subpath, so they ship like bins.
+    for (const entry of rootEntryPoints(pkg.dir)) {
+      const text = packedBin(readFileSync(join(pkg.dir, entry), 'utf8'), entry);
+      writeFileSync(join(outDir, entry), text);
+      checkBinRequires(text, join(outDir, entry), outDir);
       requiredTexts.push(text);
     }
 
