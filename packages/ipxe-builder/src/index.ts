@@ -9,5 +9,5 @@ export type { ConfigOverrides, OverrideValue, CExpression } from './lib/config-o
 export { renderManifest, sha256File } from './lib/manifest';
 export type { Manifest } from './lib/manifest';
 export { missingTools, missingToolsMessage } from './lib/toolchain';
-export { buildRomTargetConfig } from './lib/nx-target';
+export { buildRomTargetConfig, identityScriptPath, REPO_IDENTITY_SCRIPT } from './lib/nx-target';
 export { sourceSchema } from './lib/source-schema';
