@@ -4,7 +4,7 @@
 //   gen-script ──▶ build-rom ──┐
 //                               ├──▶ boot-vm
 //   target-vm ─▶ setup-target ──┘
-import { buildRomTargetConfig, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
+import { buildRomTargetConfig, identityScriptPath, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
 import { labDesiredState, labExpectations, labPortal, labScript } from './derive-lab';
 import type { LabSpec } from './lab-spec';
 
@@ -23,7 +23,12 @@ function targetConnection(lab: LabSpec): Record<string, unknown> {
   return { transport: 'appliance' };
 }
 
-export function labTargets(lab: LabSpec): Record<string, TargetConfig> {
+export interface LabTargetsContext {
+  /** Absolute workspace root; locates ipxe-builder's identity script (repository or node_modules). */
+  workspaceRoot?: string;
+}
+
+export function labTargets(lab: LabSpec, context: LabTargetsContext = {}): Record<string, TargetConfig> {
   const out = labOutputDir(lab.name);
   const built = lab.firmware.rom === 'build';
   const target = { ...targetConnection(lab), config: labDesiredState(lab) };
@@ -77,6 +82,7 @@ export function labTargets(lab: LabSpec): Record<string, TargetConfig> {
       fallback: lab.firmware.fallback,
       overrides: lab.firmware.overrides,
       hasGenScript: true,
+      ...(context.workspaceRoot ? { identityScript: identityScriptPath(context.workspaceRoot) } : {}),
     });
   }
   if (appliance) {
