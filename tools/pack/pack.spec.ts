@@ -3,24 +3,20 @@
 // the `ibft` and `ipxe-lint` bins run compiled JS, and Nx resolves the executors and generators
 // from the installed executors.json/generators.json. Third-party dependencies (zod, @nx/devkit, nx)
 // come from the npm registry; when npm cannot reach it, these tests skip and say so.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { WORKSPACE_ROOT } from './build-package';
+import { createForeignWorkspace, npmRegistryProblem, NX_VERSION, type ForeignWorkspace } from './foreign-workspace';
 import { packAll, type PackedPackage } from './pack-all';
 
 const FIXTURE_DIR = join(WORKSPACE_ROOT, 'packages', 'ibft', 'test', 'fixtures', 'stock-ipxe-tgt');
-const NX_VERSION: string = require('nx/package.json').version;
 
-const ping = spawnSync('npm', ['ping'], { encoding: 'utf8', timeout: 60_000 });
-const registryProblem = ping.status === 0 ? undefined : (ping.stderr || ping.error?.message || `npm ping exited ${ping.status}`).trim();
+const registryProblem = npmRegistryProblem();
 if (registryProblem) console.log(`pack tests skipped: npm cannot reach its registry (${registryProblem})`);
 const describeWithRegistry = registryProblem ? describe.skip : describe;
-
-// Nx settings of whatever started these tests (e.g. `nx test`) must not leak into the foreign workspace.
-const foreignEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NX_')));
 
 // npm install over the network on 2 shared cores.
 jest.setTimeout(600_000);
@@ -38,18 +34,13 @@ function filesUnder(dir: string, prefix = ''): string[] {
 describeWithRegistry('packed tarballs in a workspace outside the repo', () => {
   let tmp: string;
   let consumer: string;
+  let workspace: ForeignWorkspace;
   let packed: PackedPackage[];
   const notes: string[] = [];
 
   /** Runs a command in the consumer folder, where only the installed tarballs are visible. */
-  const inConsumer = (command: string, args: string[]): SpawnSyncReturns<string> =>
-    spawnSync(command, args, {
-      cwd: consumer,
-      encoding: 'utf8',
-      timeout: 300_000,
-      env: { ...foreignEnv, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_INTERACTIVE: 'false' },
-    });
-  const nx = (...args: string[]) => inConsumer(join(consumer, 'node_modules', '.bin', 'nx'), args);
+  const inConsumer = (command: string, args: string[]): SpawnSyncReturns<string> => workspace.run(command, args);
+  const nx = (...args: string[]) => workspace.nx(...args);
 
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), 'ibft-lab-pack-'));
@@ -61,18 +52,7 @@ describeWithRegistry('packed tarballs in a workspace outside the repo', () => {
     });
 
     consumer = join(tmp, 'consumer');
-    mkdirSync(consumer);
-    writeFileSync(join(consumer, 'package.json'), `${JSON.stringify({ name: 'consumer', private: true }, null, 2)}\n`);
-    writeFileSync(join(consumer, 'nx.json'), '{}\n');
-    const install = inConsumer('npm', [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      `nx@${NX_VERSION}`,
-      ...packed.map((pkg) => pkg.tarball),
-    ]);
-    if (install.status !== 0) throw new Error(`npm install failed:\n${install.stdout}\n${install.stderr}`);
+    workspace = createForeignWorkspace(consumer, [`nx@${NX_VERSION}`, ...packed.map((pkg) => pkg.tarball)]);
   });
 
   afterAll(() => {
