@@ -218,6 +218,8 @@ export function resolveGitSource(
   log: (line: string) => void = () => undefined,
 ): SourceResolution {
   if (!url.trim()) return { status: 'unavailable', code: 'git-unavailable', reason: 'source.git.url is empty' };
+  // `git fetch <url>` reads a url starting with '-' as an option: --upload-pack=<command> ran <command>.
+  if (url.startsWith('-')) return { status: 'unavailable', code: 'git-unavailable', reason: `source.git.url "${url}" is not a URL` };
   if (!ref.trim() || ref.startsWith('-')) return { status: 'unavailable', code: 'git-unavailable', reason: `source.git.ref "${ref}" is not a ref` };
   const bare = join(cacheDir, 'git', `${createHash('sha256').update(url).digest('hex').slice(0, 16)}.git`);
   if (!existsSync(join(bare, 'HEAD'))) {
