@@ -2,9 +2,10 @@
 // IQN, the LUNs and the CHAP names appear here and nowhere else: the iPXE
 // script, the LIO configuration and the iBFT expectations are all derived
 // from this, so they cannot drift apart.
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { NICS, PLATFORMS, sourceSchema } from '@ibft-lab/ipxe-builder';
-import { chapSecretSchema, chapUsernameSchema, iscsiNameSchema, networkSchema } from '@ibft-lab/script-gen';
+import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, networkSchema } from '@ibft-lab/script-gen';
 
 /** Lab names become Nx project names, LIO object names and part of the derived target IQN. */
 export const LAB_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -30,14 +31,24 @@ export const labChapSchema = chapPairSchema
 
 const portalSchema = z
   .object({
-    ip: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, { message: 'must be an IPv4 address, e.g. 192.0.2.10' }).describe('Portal address as the QEMU guest reaches it.'),
+    // The pattern alone let 10.0.2.300 through (it failed later, in gen-script); isIPv4 checks the octets.
+    ip: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}$/, { message: 'must be an IPv4 address, e.g. 192.0.2.10' })
+      .refine((ip) => isIPv4(ip), { message: 'must be an IPv4 address, e.g. 192.0.2.10' })
+      .describe('Portal address as the QEMU guest reaches it.'),
     port: z.number().int().min(1).max(65535).default(3260).describe('Portal TCP port.'),
   })
   .strict();
 
 const sshSchema = z
   .object({
-    host: z.string().min(1).describe('Target machine (name or address) as this machine reaches it.'),
+    // A DNS name or an address, nothing else: "10.0.2.2; rm -rf /" was accepted and only failed at connect time.
+    host: z
+      .string()
+      .min(1)
+      .refine((host) => checkServer(host) === undefined, { message: 'must be a DNS host name or an IPv4/IPv6 address' })
+      .describe('Target machine (name or address) as this machine reaches it.'),
     port: z.number().int().min(1).max(65535).default(22),
     user: z.string().min(1).default('root').describe('SSH user; not root means targetcli runs under `sudo -n`.'),
     privateKeyPath: z.string().optional().describe('Private key file (absolute, or relative to the workspace root).'),
