@@ -1,6 +1,14 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { chapSecretSchema, chapUsernameSchema, iscsiNameSchema } from '@ibft-lab/script-gen';
 
-const address = z.string().describe('An IPv4 or IPv6 address.');
+// Expectations are checked when the options are read: a value no iBFT can hold
+// (10.0.2.300, an IQN with a space, LUN 70000) used to start QEMU and fail only
+// at the comparison, a whole boot later.
+const address = z
+  .string()
+  .refine((value) => isIP(value) !== 0, { message: 'must be an IPv4 or IPv6 address' })
+  .describe('An IPv4 or IPv6 address.');
 
 const nicExpectation = z
   .object({
@@ -22,13 +30,20 @@ const targetExpectation = z
   .object({
     ip: address.optional(),
     port: z.number().int().min(1).max(65535).optional(),
-    lun: z.union([z.number().int().min(0), z.string()]).optional().describe('LUN number (1) or iPXE hex words.'),
-    name: z.string().optional().describe('Target IQN.'),
+    lun: z
+      .union([
+        z.number().int().min(0).max(0xffff),
+        // What @ibft-lab/ibft's comparison reads (iPXE's scsi_parse_lun): up to four hex words.
+        z.string().regex(/^[0-9a-fA-F]{1,4}(?:-[0-9a-fA-F]{1,4}){0,3}$/, { message: 'must be up to four "-"-separated hex words, e.g. 0-1' }),
+      ])
+      .optional()
+      .describe('LUN number (1) or iPXE hex words.'),
+    name: iscsiNameSchema.optional().describe('Target IQN.'),
     chapType: z.enum(['none', 'chap', 'mutual']).optional(),
-    chapName: z.string().optional(),
-    chapSecret: z.string().optional().describe('Compared, never printed.'),
-    reverseChapName: z.string().optional(),
-    reverseChapSecret: z.string().optional().describe('Compared, never printed.'),
+    chapName: chapUsernameSchema.optional(),
+    chapSecret: chapSecretSchema.optional().describe('Compared, never printed.'),
+    reverseChapName: chapUsernameSchema.optional(),
+    reverseChapSecret: chapSecretSchema.optional().describe('Compared, never printed.'),
     nicAssociation: z.number().int().min(0).optional(),
   })
   .strict()
@@ -36,7 +51,7 @@ const targetExpectation = z
 
 export const expectationsSchema = z
   .object({
-    initiator: z.object({ name: z.string().optional().describe('Initiator IQN.') }).strict().optional(),
+    initiator: z.object({ name: iscsiNameSchema.optional().describe('Initiator IQN.') }).strict().optional(),
     nics: z.array(nicExpectation).optional().describe('In slot order.'),
     targets: z.array(targetExpectation).optional().describe('In slot order.'),
   })
@@ -50,7 +65,12 @@ export const optionsSchema = z
       .string()
       .optional()
       .describe("ROM file, or build-rom's output folder with manifest.json; default: the stock Debian ROM for nic."),
-    nic: z.string().default('rtl8139').describe('QEMU NIC model: rtl8139, virtio-net-pci, e1000, ...'),
+    // A device name only: it becomes the first field of QEMU's -device option, so ',romfile=...' would add options.
+    nic: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'must be a QEMU NIC model such as rtl8139, virtio-net-pci or e1000' })
+      .default('rtl8139')
+      .describe('QEMU NIC model: rtl8139, virtio-net-pci, e1000, ...'),
     mac: z
       .string()
       .regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, { message: 'must look like 52:54:00:12:34:56' })
