@@ -1,4 +1,5 @@
 import { joinPathFragments, readProjectConfiguration, updateProjectConfiguration, type Tree } from '@nx/devkit';
+import { parseDesiredState } from '../../lib/model';
 import { lioTargetConfigTemplate, lioTargetTargets } from '../../lib/nx-targets';
 import { optionsSchema } from './options';
 
@@ -9,7 +10,11 @@ export default async function targetGenerator(tree: Tree, raw: unknown): Promise
   const lab = options.lab ?? options.project.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const configFile = joinPathFragments(project.root, 'lio-target.json');
   if (!tree.exists(configFile)) {
-    tree.write(configFile, `${JSON.stringify(lioTargetConfigTemplate(lab, options.initiatorIqn), null, 2)}\n`);
+    const template = lioTargetConfigTemplate(lab, options.initiatorIqn);
+    // The lab name derived from the project name may still be invalid (leading '-', too long):
+    // check what would be written before writing anything.
+    parseDesiredState(template);
+    tree.write(configFile, `${JSON.stringify(template, null, 2)}\n`);
   }
   updateProjectConfiguration(tree, options.project, {
     ...project,

@@ -1,14 +1,27 @@
 // The ssh transport: one ssh2 connection, one exec channel per command.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Client, type ConnectConfig } from 'ssh2';
 import { z } from 'zod';
 import { parseOrExplain } from '../zod-errors';
 import { hostKeyMatches, sha256Fingerprint, type HostKeyPolicy } from './host-key';
 import { commandLine, readFileVia, writeFileVia, type CommandResult, type RunOptions, type Transport } from './transport';
 
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** A DNS name or an IP address; digits and dots alone must be a whole IPv4 address (no 1.2.3). */
+function isHostNameOrAddress(host: string): boolean {
+  return isIP(host) !== 0 || (HOST_NAME.test(host) && !/^[\d.]+$/.test(host));
+}
+
 export const sshTransportOptionsSchema = z
   .object({
-    host: z.string().min(1).describe('Host name or address of the target machine'),
+    // Was any non-empty string: "10.0.2.2; rm -rf /" got as far as a DNS lookup before failing.
+    host: z
+      .string()
+      .min(1)
+      .refine(isHostNameOrAddress, 'must be a DNS host name or an IPv4/IPv6 address')
+      .describe('Host name or address of the target machine'),
     port: z.number().int().min(1).max(65535).default(22).describe('SSH port'),
     user: z.string().min(1).default('root').describe('SSH user; commands run through `sudo -n` when it is not root'),
     privateKeyPath: z.string().optional().describe('Private key file for public-key authentication'),
