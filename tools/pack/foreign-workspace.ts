@@ -11,7 +11,9 @@ export const NX_DEVKIT_VERSION: string = require('@nx/devkit/package.json').vers
 /** Why npm cannot reach its registry (`npm ping`), or undefined when it can. */
 export function npmRegistryProblem(): string | undefined {
   const ping = spawnSync('npm', ['ping'], { encoding: 'utf8', timeout: 60_000 });
-  return ping.status === 0 ? undefined : (ping.stderr || ping.error?.message || `npm ping exited ${ping.status}`).trim();
+  if (ping.status === 0) return undefined;
+  // A timeout leaves only npm's "PING <url>" notice on stderr: say that it timed out, too.
+  return [ping.error?.message, ping.stderr?.trim()].filter(Boolean).join(': ') || `npm ping exited ${ping.status}`;
 }
 
 /**
