@@ -2,8 +2,10 @@
 // re-plan must be empty (piped targetcli exits 0 even when a line failed).
 // teardown = the same with an empty desired state, then the backing files the
 // lab created. The ledger on the machine records what the lab owns.
-import { parseDesiredState, type ResolvedDesiredState } from './model';
-import { ledgerPath, parseLedger, type Ledger } from './ownership';
+import type { LiveState } from './live-state';
+import { ownedBackstorePrefix, parseDesiredState, type ResolvedDesiredState } from './model';
+import { hostname } from 'node:os';
+import { ledgerPath, lockPath, parseLedger, type Ledger } from './ownership';
 import { formatPlan, plan, renderStep, type Plan } from './plan';
 import { maskSecrets, readLiveState, runTargetcliScript, targetcliSession, type TargetcliSession } from './targetcli';
 import type { Transport } from './transport';
@@ -26,6 +28,65 @@ export interface ApplyReport {
 }
 
 export class ApplyVerificationError extends Error {}
+export class LabLockedError extends Error {}
+
+/** A lock older than this belongs to a run that died (a normal apply takes seconds). */
+const STALE_LOCK_SECONDS = 15 * 60;
+/** Labs this process is changing right now (a lock of ours not in here is left from a dropped connection). */
+const locksHeldHere = new Set<string>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Is the run that wrote `owner` certainly gone? */
+function holderGone(owner: string, ageSeconds: number, lab: string): boolean {
+  if (ageSeconds > STALE_LOCK_SECONDS) return true;
+  const match = /^host=(\S+) pid=(\d+) /.exec(owner);
+  if (!match || match[1] !== hostname()) return false;
+  const pid = Number(match[2]);
+  return pid === process.pid ? !locksHeldHere.has(lab) : !processAlive(pid);
+}
+
+/**
+ * Runs `body` holding the lab's lock on the machine (an atomic mkdir). A second
+ * run of the same lab, from anywhere, fails at once naming the holder; a lock
+ * left by a run that died (or lost its connection) is taken over.
+ */
+async function withLabLock<T>(transport: Transport, lab: string, log: (line: string) => void, body: () => Promise<T>): Promise<T> {
+  const path = lockPath(lab);
+  const owner = `host=${hostname()} pid=${process.pid} since=${new Date().toISOString()}`;
+  const take = async () =>
+    (await transport.run(['sh', '-c', 'mkdir -p "$(dirname "$1")" && mkdir "$1" 2>/dev/null && printf %s "$2" > "$1/owner"', 'sh', path, owner])).code === 0;
+  if (!(await take())) {
+    const held = await transport.run(['sh', '-c', 'echo $(( $(date +%s) - $(stat -c %Y "$1") )); cat "$1/owner" 2>/dev/null', 'sh', path]);
+    const [age, ...rest] = held.stdout.split('\n');
+    const holder = rest.join(' ').trim();
+    if (!(holderGone(holder, Number(age), lab) && (log(`lab ${lab}: taking over the lock of a run that is gone (${holder || 'no owner recorded'})`), await retake()))) {
+      throw new LabLockedError(
+        `lab ${lab} is being changed on ${transport.description} by another run (${holder || 'owner unknown'}); ` +
+          `wait for it to finish, or if that run died, remove ${path} there`,
+      );
+    }
+  }
+  locksHeldHere.add(lab);
+  try {
+    return await body();
+  } finally {
+    locksHeldHere.delete(lab);
+    await transport.run(['rm', '-rf', '--', path]).catch(() => undefined);
+  }
+
+  async function retake(): Promise<boolean> {
+    await transport.run(['rm', '-rf', '--', path]);
+    return take();
+  }
+}
 
 function secretsOf(desired: ResolvedDesiredState): string[] {
   const secrets: string[] = [];
@@ -55,6 +116,12 @@ export async function applyDesiredState(transport: Transport, desiredInput: unkn
 }
 
 async function converge(transport: Transport, desired: ResolvedDesiredState, options: ApplyOptions): Promise<ApplyReport> {
+  const log = options.log ?? (() => undefined);
+  if (options.dryRun) return convergeLocked(transport, desired, options);
+  return withLabLock(transport, desired.lab, log, () => convergeLocked(transport, desired, options));
+}
+
+async function convergeLocked(transport: Transport, desired: ResolvedDesiredState, options: ApplyOptions): Promise<ApplyReport> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
   const session = targetcliSession(transport);
@@ -91,7 +158,18 @@ async function converge(transport: Transport, desired: ResolvedDesiredState, opt
   const { output } = await runTargetcliScript(session, lines);
   const secrets = secretsOf(desired);
 
-  await verify(session, desired, owned, output, secrets);
+  try {
+    await verify(session, desired, owned, output, secrets);
+  } catch (error) {
+    // A first apply that did not take (e.g. no space for a backing file) is
+    // undone, so the machine is left as it was, not half configured.
+    const ownedNothingBefore = ledger.targets.length === 0 && ledger.files.length === 0 && !ledger.discoveryAuth;
+    if (ownedNothingBefore && !hasOwnedBackstores(live, desired.lab)) {
+      await undoFirstApply(transport, session, desired.lab, owned, log);
+      throw new ApplyVerificationError(`${(error as Error).message}\nNothing was left behind: the lab's objects and files were removed again.`);
+    }
+    throw error;
+  }
   const deleted = new Set(first.deletesTargets);
   if (deleted.size) await writeLedger(transport, { ...owned, targets: owned.targets.filter((t) => !deleted.has(t)) });
   log(`applied ${first.steps.length} command(s) with ${session.starts} targetcli start(s)`);
@@ -112,6 +190,19 @@ async function verify(session: TargetcliSession, desired: ResolvedDesiredState, 
       ...(errors.length ? ['targetcli said:', ...errors.map((l) => `  ${l.trim()}`)] : []),
     ].join('\n'),
   );
+}
+
+function hasOwnedBackstores(live: LiveState, lab: string): boolean {
+  return live.storage_objects.some((o) => o.name.startsWith(ownedBackstorePrefix(lab)));
+}
+
+async function undoFirstApply(transport: Transport, session: TargetcliSession, lab: string, owned: Ledger, log: (line: string) => void): Promise<void> {
+  const empty = parseDesiredState({ lab });
+  const back = plan(empty, await readLiveState(session), owned);
+  log(`undoing the first apply of lab ${lab}: ${back.steps.length} command(s)`);
+  if (back.steps.length) await runTargetcliScript(session, back.steps.map((step) => renderStep(step, true)));
+  if (owned.files.length) await transport.run(['rm', '-f', '--', ...owned.files]);
+  await transport.run(['rm', '-f', '--', ledgerPath(lab)]);
 }
 
 export interface TeardownReport extends ApplyReport {

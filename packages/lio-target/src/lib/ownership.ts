@@ -28,3 +28,8 @@ export function parseLedger(lab: string, text: string | undefined): Ledger {
   if (ledger.lab !== lab) throw new Error(`ledger ${ledgerPath(lab)} belongs to lab ${ledger.lab}, not ${lab}`);
   return ledger;
 }
+
+/** Held while a run changes the lab's objects, so two runs of one lab never interleave their commands. */
+export function lockPath(lab: string): string {
+  return `/var/lib/ibft-lab/lio/${lab}.lock`;
+}

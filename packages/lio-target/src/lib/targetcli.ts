@@ -31,16 +31,34 @@ export async function readLiveState(session: TargetcliSession): Promise<LiveStat
   return parseLiveState(result.stdout);
 }
 
+/** The last line of every script we send: the machine runs nothing that arrived without it. */
+export const SCRIPT_END = '# ibft-lab: end of script';
+
 /**
- * Pipes a script of targetcli lines into one targetcli process. It exits 0
- * even when lines fail (facts.md), so the caller must re-read and re-plan.
+ * Runs the whole script only once it has arrived whole, and to its end even
+ * when the connection drops meanwhile (SIGHUP and SIGPIPE ignored, input and
+ * output in files), so a lost connection leaves the old state or the new one,
+ * never half. targetcli exits 0 even when lines fail (facts.md): the caller
+ * must re-read and re-plan.
  */
+const RUN_WHOLE_SCRIPT = [
+  'trap "" HUP PIPE',
+  'f=$(mktemp /tmp/ibft-lab-targetcli.XXXXXX) || exit 1',
+  'cat > "$f"',
+  `if [ "$(tail -n 1 "$f")" != "${SCRIPT_END}" ]; then rm -f "$f"; echo "ibft-lab: the targetcli script arrived incomplete; nothing was run" >&2; exit 97; fi`,
+  'mkdir -p "$1"',
+  'sed \'$d\' "$f" | TARGETCLI_HOME="$1" targetcli > "$f.out" 2>&1',
+  'rc=$?',
+  'cat "$f.out"',
+  'rm -f "$f" "$f.out"',
+  'exit $rc',
+].join('\n');
+
 export async function runTargetcliScript(session: TargetcliSession, lines: string[]): Promise<{ output: string }> {
   session.starts += 1;
-  const script = ['set global auto_save_on_exit=false', ...lines, 'exit', ''].join('\n');
-  const result = await session.transport.run(['sh', '-c', 'mkdir -p "$1" && TARGETCLI_HOME="$1" exec targetcli', 'sh', TARGETCLI_HOME], {
-    stdin: script,
-  });
+  const script = ['set global auto_save_on_exit=false', ...lines, 'exit', SCRIPT_END, ''].join('\n');
+  const result = await session.transport.run(['sh', '-c', RUN_WHOLE_SCRIPT, 'sh', TARGETCLI_HOME], { stdin: script });
+  if (result.code === 97) throw new Error(`${session.transport.description}: ${result.stderr.trim()}`);
   return { output: `${result.stdout}\n${result.stderr}`.trim() };
 }
 

@@ -88,19 +88,31 @@ export async function connectSsh(input: SshTransportOptions): Promise<Transport>
     client.connect(config);
   });
   const asRoot = options.user === 'root';
+  // Once the connection is gone, say so (ssh2 itself only says "Not connected").
+  let lostReason: string | undefined;
+  client.on('error', (error: Error) => void (lostReason ??= error.message));
+  client.on('close', () => void (lostReason ??= 'the connection closed'));
+  const lost = (reason: string | undefined, argv: string[]) =>
+    new Error(`${description}: the SSH connection was lost (${reason ?? 'no reason given'}) during \`${argv[0]}\`; run again: it re-reads the machine and plans from there`);
 
   const transport: Transport = {
     description,
     run(argv: string[], runOptions: RunOptions = {}): Promise<CommandResult> {
       const line = commandLine(argv, asRoot);
       return new Promise((resolve, reject) => {
+        if (lostReason) return reject(lost(lostReason, argv));
         client.exec(line, (error, stream) => {
-          if (error) return reject(new Error(`${description}: ${error.message}`));
+          if (error) return reject(lostReason || /not connected/i.test(error.message) ? lost(lostReason ?? error.message, argv) : new Error(`${description}: ${error.message}`));
           const out: Buffer[] = [];
           const err: Buffer[] = [];
           stream.on('data', (chunk: Buffer) => out.push(chunk));
           stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
           stream.on('close', (code: number | null, signal?: string) => {
+            // No exit status and a dead connection: the command's fate is unknown, not a failure code.
+            if ((code === null || code === undefined) && !signal) {
+              setImmediate(() => (lostReason ? reject(lost(lostReason, argv)) : resolve({ code: 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') })));
+              return;
+            }
             resolve({
               code: code ?? (signal ? 128 : 255),
               stdout: Buffer.concat(out).toString('utf8'),

@@ -50,7 +50,10 @@ export async function readFileVia(transport: Pick<Transport, 'run' | 'descriptio
   throw new Error(`${transport.description}: cat ${path} failed (exit ${result.code}): ${result.stderr.trim()}`);
 }
 
+/** Writes through a temporary file and a rename, so a dropped connection never leaves a cut-off file. */
 export async function writeFileVia(transport: Pick<Transport, 'run' | 'description'>, path: string, content: string): Promise<void> {
-  const result = await transport.run(['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', path], { stdin: content });
+  const result = await transport.run(['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1.partial.$$" && mv -f "$1.partial.$$" "$1"', 'sh', path], {
+    stdin: content,
+  });
   if (result.code !== 0) throw new Error(`${transport.description}: writing ${path} failed (exit ${result.code}): ${result.stderr.trim()}`);
 }
