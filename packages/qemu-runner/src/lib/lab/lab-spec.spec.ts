@@ -138,6 +138,11 @@ describe('lab targets', () => {
     expect(targets['setup-target']).toMatchObject({ cache: false, dependsOn: ['target-vm'] });
   });
 
+  it('a CHAP lab keeps its script and ROM (which carry the secret) out of Nx cache', () => {
+    const targets = labTargets(parseLabSpec({ ...minimal, chap: { username: 'u', password: 'secret-secret1' } }, 'chap'));
+    expect([targets['gen-script'].cache, targets['build-rom'].cache]).toEqual([false, false]);
+  });
+
   it('a stock-ROM lab has no build-rom and boots the stock ROM', () => {
     const targets = labTargets(parseLabSpec({ ...minimal, firmware: { nic: 'virtio-net', rom: 'stock' } }, 'stock'));
     expect(targets['build-rom']).toBeUndefined();

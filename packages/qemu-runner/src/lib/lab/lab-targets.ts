@@ -33,11 +33,14 @@ export function labTargets(lab: LabSpec, context: LabTargetsContext = {}): Recor
   const built = lab.firmware.rom === 'build';
   const target = { ...targetConnection(lab), config: labDesiredState(lab) };
   const appliance = lab.target.kind === 'appliance';
+  // The script (and a ROM embedding it) must carry the CHAP secrets, since iPXE
+  // sends them. Such outputs stay out of Nx's cache, which may be shared remotely.
+  const cacheable = !lab.chap;
 
   const targets: Record<string, TargetConfig> = {
     'gen-script': {
       executor: '@ibft-lab/script-gen:gen-script',
-      cache: true,
+      cache: cacheable,
       inputs: ['default', '^production'],
       outputs: [`{workspaceRoot}/${out}/boot.ipxe`],
       options: { script: labScript(lab) },
@@ -75,15 +78,18 @@ export function labTargets(lab: LabSpec, context: LabTargetsContext = {}): Recor
     },
   };
   if (built) {
-    targets['build-rom'] = buildRomTargetConfig({
-      nic: lab.firmware.nic,
-      platform: lab.firmware.platform,
-      ...(lab.firmware.source ? { source: lab.firmware.source } : {}),
-      fallback: lab.firmware.fallback,
-      overrides: lab.firmware.overrides,
-      hasGenScript: true,
-      ...(context.workspaceRoot ? { identityScript: identityScriptPath(context.workspaceRoot) } : {}),
-    });
+    targets['build-rom'] = {
+      ...buildRomTargetConfig({
+        nic: lab.firmware.nic,
+        platform: lab.firmware.platform,
+        ...(lab.firmware.source ? { source: lab.firmware.source } : {}),
+        fallback: lab.firmware.fallback,
+        overrides: lab.firmware.overrides,
+        hasGenScript: true,
+        ...(context.workspaceRoot ? { identityScript: identityScriptPath(context.workspaceRoot) } : {}),
+      }),
+      cache: cacheable,
+    };
   }
   if (appliance) {
     targets['target-vm'] = { executor: '@ibft-lab/lio-target:target-vm', continuous: true, cache: false, options: {} };
