@@ -38,11 +38,19 @@ export async function waitForEndpoint(path: string, deadline: number, log: (line
   }
 }
 
-export async function openTarget(connection: TargetConnection, defaultEndpointFile: string, log: (line: string) => void = () => undefined): Promise<OpenedTarget> {
+export async function openTarget(
+  connection: TargetConnection,
+  defaultEndpointFile: string,
+  log: (line: string) => void = () => undefined,
+  /** A relative ssh.privateKeyPath is read from here (Nx may run executors in another folder). */
+  workspaceRoot?: string,
+): Promise<OpenedTarget> {
   if (connection.transport === 'local') return { transport: localTransport() };
   if (connection.transport === 'ssh') {
     if (!connection.ssh) throw new Error("ssh: is required when transport is 'ssh' (host, port, user, privateKeyPath, hostKeyFingerprint)");
-    return { transport: await connectSsh(connection.ssh) };
+    const key = connection.ssh.privateKeyPath;
+    const privateKeyPath = key && workspaceRoot && !isAbsolute(key) ? join(workspaceRoot, key) : key;
+    return { transport: await connectSsh({ ...connection.ssh, ...(privateKeyPath ? { privateKeyPath } : {}) }) };
   }
   const deadline = Date.now() + connection.waitTimeoutSeconds * 1000;
   const endpoint = await waitForEndpoint(connection.endpointFile ?? defaultEndpointFile, deadline, log);

@@ -12,7 +12,7 @@ export default async function setupTargetExecutor(raw: unknown, context: Executo
   return runExecutor('setup-target', optionsSchema, raw, async (options) => {
     const project = context.projectName ?? 'unknown';
     const desired = parseDesiredState(loadDesiredInput(options, context.root));
-    const { transport, endpoint } = await openTarget(options, endpointPath(context.root, project), (l) => console.log(l));
+    const { transport, endpoint } = await openTarget(options, endpointPath(context.root, project), (l) => console.log(l), context.root);
     try {
       const report = await applyDesiredState(transport, desired, { persist: options.persist, dryRun: options.dryRun, log: (l) => console.log(l) });
       console.log(`setup-target: ${report.commandsRun} command(s), ${report.targetcliStarts} targetcli start(s), ${report.seconds.toFixed(1)} s`);

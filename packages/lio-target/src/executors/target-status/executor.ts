@@ -11,7 +11,7 @@ export default async function targetStatusExecutor(raw: unknown, context: Execut
   return runExecutor('target-status', optionsSchema, raw, async (options) => {
     // Validate before connecting: a bad declaration must fail before any SSH connection or command.
     const desired = parseDesiredState(loadDesiredInput(options, context.root));
-    const { transport } = await openTarget(options, endpointPath(context.root, context.projectName ?? 'unknown'), (l) => console.log(l));
+    const { transport } = await openTarget(options, endpointPath(context.root, context.projectName ?? 'unknown'), (l) => console.log(l), context.root);
     try {
       const status = await targetStatus(transport, desired);
       console.log(status.inSync ? 'target-status: in sync' : status.planText);

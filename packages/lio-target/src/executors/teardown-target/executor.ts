@@ -10,7 +10,7 @@ import { optionsSchema } from './options';
 export default async function teardownTargetExecutor(raw: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
   return runExecutor('teardown-target', optionsSchema, raw, async (options) => {
     const lab = options.lab ?? parseDesiredState(loadDesiredInput(options, context.root)).lab;
-    const { transport } = await openTarget(options, endpointPath(context.root, context.projectName ?? 'unknown'), (l) => console.log(l));
+    const { transport } = await openTarget(options, endpointPath(context.root, context.projectName ?? 'unknown'), (l) => console.log(l), context.root);
     try {
       const report = await teardownLab(transport, lab, { dryRun: options.dryRun, log: (l) => console.log(l) });
       console.log(`teardown-target: ${report.commandsRun} command(s); removed files: ${report.removedFiles.join(', ') || 'none'}`);

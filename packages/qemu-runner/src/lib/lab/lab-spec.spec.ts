@@ -35,6 +35,7 @@ describe('LabSpec', () => {
     [{ ...minimal, firmware: { nic: 'tulip' } }, /lab.json: firmware.nic: /],
     [{ ...minimal, target: { kind: 'ssh' } }, /lab.json: target.ssh: /],
     [{ ...minimal, target: { kind: 'ssh', ssh: { host: 'h', privateKeyPath: '/k' }, portal: { ip: '192.0.2.1' } } }, /lab.json: target.ssh.hostKeyFingerprint: is required/],
+    [{ ...minimal, target: { kind: 'ssh', ssh: { host: 'h', privateKeyPath: '/k', hostKeyFingerprint: 'SHA256:short' }, portal: { ip: '192.0.2.1' } } }, /lab.json: target.ssh.hostKeyFingerprint: must be SHA256:/],
     [{ ...minimal, luns: [] }, /lab.json: luns: /],
     [{ ...minimal, chap: { username: 'u', password: 'has a space!' } }, /lab.json: chap.password: /],
     [{ ...minimal, chap: { username: 'u', password: 'same-secret-01', mutual: { username: 't', password: 'same-secret-01' } } }, /lab.json: chap.mutual.password: must differ/],
@@ -110,7 +111,7 @@ describe('derived from one spec', () => {
 
   it('an ssh lab uses its declared portal and backing folder, and setup-target gets the SSH connection', () => {
     const ssh = parseLabSpec(
-      { ...minimal, target: { kind: 'ssh', ssh: { host: 'lio.example', hostKeyFingerprint: 'SHA256:abc', privateKeyPath: '/keys/lab' }, portal: { ip: '192.0.2.10', port: 3261 }, backingDir: '/srv/luns' } },
+      { ...minimal, target: { kind: 'ssh', ssh: { host: 'lio.example', hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', privateKeyPath: '/keys/lab' }, portal: { ip: '192.0.2.10', port: 3261 }, backingDir: '/srv/luns' } },
       'remote',
     );
     expect(renderScript(labScript(ssh))).toContain('sanhook iscsi:192.0.2.10::3261:0:iqn.2024-01.org.ibft-lab:remote ||');

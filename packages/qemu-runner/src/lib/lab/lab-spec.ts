@@ -53,7 +53,11 @@ const sshSchema = z
     user: z.string().min(1).default('root').describe('SSH user; not root means targetcli runs under `sudo -n`.'),
     privateKeyPath: z.string().optional().describe('Private key file (absolute, or relative to the workspace root).'),
     useAgent: z.boolean().optional().describe('Use the SSH agent at $SSH_AUTH_SOCK.'),
-    hostKeyFingerprint: z.string().optional().describe('Pinned host key, SHA256:... as ssh-keygen -lf prints it.'),
+    hostKeyFingerprint: z
+      .string()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { message: 'must be SHA256:<43 base64 characters>, as `ssh-keygen -lf <host key>` prints it' })
+      .optional()
+      .describe('Pinned host key, SHA256:... as ssh-keygen -lf prints it.'),
     knownHosts: z.string().optional().describe('known_hosts line(s) holding the host key.'),
     insecureAcceptAnyHostKey: z.boolean().optional().describe('Skip host key verification (never for shared machines).'),
   })
