@@ -1,0 +1,51 @@
+// `npm run bench`: runs every bench in bench/*/run.ts, one after another (they
+// share 2 cores), and writes their figures to bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+const benchDir = __dirname;
+const root = join(benchDir, '..');
+
+/** What each bench measures, and what it needs to run. */
+const ABOUT: Record<string, string> = {
+  'boot-vm': 'QEMU start → decoded iBFT through bootLab, against raw QEMU with the same ROM and script reaching the marker (goal: overhead under 10%). Needs tgt (root).',
+  'build-rom': 'iPXE ROM builds: cold, script-only rebuild and Nx cache hit, each against the raw `make` in the same run. Needs an iPXE tree in IPXE_SRC.',
+  'lio-target': 'targetcli starts and seconds for a cold apply, a no-op re-apply and a teardown on the LIO appliance.',
+  labs: 'Every lab under labs/ through `nx run-many -t boot-vm`, one at a time and all at once: labs per minute.',
+};
+
+const names = readdirSync(benchDir).filter((name) => existsSync(join(benchDir, name, 'run.ts'))).sort();
+const sections: string[] = [];
+for (const name of names) {
+  console.log(`== bench/${name}`);
+  const started = Date.now();
+  const run = spawnSync(process.execPath, ['-r', join(root, 'tools', 'register-ts.js'), join(benchDir, name, 'run.ts')], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const out = `${run.stdout}${run.status === 0 ? '' : run.stderr}`.trim();
+  console.log(out);
+  const status = run.status === 0 ? '' : `\n(exit ${run.status}: not measured this time; see its message above)`;
+  sections.push(
+    [`## ${name}`, '', ABOUT[name] ?? '', '', `\`node -r ./tools/register-ts.js bench/${name}/run.ts\` (${((Date.now() - started) / 1000).toFixed(0)} s)`, '', '```', out.split('\n').slice(-40).join('\n') + status, '```', ''].join('\n'),
+  );
+}
+
+const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+writeFileSync(
+  join(benchDir, 'README.md'),
+  [
+    '# Benchmarks',
+    '',
+    'Run on demand, never by the tests. `npm run bench` runs them all one after another and rewrites this file;',
+    'each can also run alone (command under its heading). Figures below: the last `npm run bench`,',
+    `${new Date().toISOString().slice(0, 10)}, on ${machine}, QEMU under TCG.`,
+    '',
+    ...sections,
+  ].join('\n'),
+);
+console.log('wrote bench/README.md');
