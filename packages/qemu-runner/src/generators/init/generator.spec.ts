@@ -27,4 +27,17 @@ describe('init generator', () => {
   it('rejects unknown options, naming them', async () => {
     await expect(initGenerator(tree, { bogus: 1 })).rejects.toThrow(/bogus/);
   });
+
+  it('ignores the guest image cache and dist in .gitignore, once', async () => {
+    tree.write('.gitignore', 'node_modules\ndist/\n');
+    await initGenerator(tree, {});
+    await initGenerator(tree, {});
+    expect(tree.read('.gitignore', 'utf8')).toBe('node_modules\ndist/\n# ibft-lab\n.cache/ibft-lab\n');
+  });
+
+  it('registers the lab plugin once', async () => {
+    await initGenerator(tree, {});
+    await initGenerator(tree, {});
+    expect(readNxJson(tree)?.plugins?.filter((p) => (typeof p === 'string' ? p : p.plugin) === '@ibft-lab/qemu-runner/plugin')).toHaveLength(1);
+  });
 });
