@@ -18,7 +18,11 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
     process.on('SIGTERM', done);
     process.on('SIGINT', done);
     void appliance.vm.exited.then(done);
+    // Nx killed outright (kill -9) sends no signal: notice that our parent is gone instead.
+    const parent = process.ppid;
+    const orphanCheck = setInterval(() => process.ppid !== parent && done(), 1000);
     await stopped;
+    clearInterval(orphanCheck);
     removeEndpoint(file);
     await appliance.stop();
     console.log('LIO appliance stopped');

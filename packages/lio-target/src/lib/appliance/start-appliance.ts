@@ -1,6 +1,6 @@
 // Boots the LIO appliance under QEMU (TCG), publishing SSH and iSCSI on free
 // host loopback ports, and returns once targetcli answers over SSH.
-import { startQemu, workspaceCacheDir, type QemuVm } from '@ibft-lab/qemu-runner';
+import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type QemuVm } from '@ibft-lab/qemu-runner';
 import { connectSsh, type Transport } from '../transport';
 import { buildAppliance } from './build-appliance';
 import type { ApplianceEndpoint } from './endpoint';
@@ -28,7 +28,10 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   const log = options.log ?? (() => undefined);
   const deadlineMs = options.readyDeadlineMs ?? 240_000;
   const deadline = Date.now() + deadlineMs;
-  const image = await buildAppliance({ cacheDir: options.cacheDir ?? workspaceCacheDir(), log });
+  // Say what is missing before minutes of image building, not after.
+  checkQemu();
+  const cacheDir = options.cacheDir ?? workspaceCacheDir();
+  const image = await withWritableCache(cacheDir, () => buildAppliance({ cacheDir, log }));
   const sshPort = await freeLoopbackPort();
   let iscsiPort = await freeLoopbackPort();
   while (iscsiPort === sshPort) iscsiPort = await freeLoopbackPort();
