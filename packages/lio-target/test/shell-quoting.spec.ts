@@ -14,16 +14,15 @@
 // sh and bash alike), the real shell must agree, and tokens like
 // `$(touch FILE)` must create nothing. Real LIO in the appliance is covered by
 // test/appliance-apply.spec.ts; no VM starts here.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyDesiredState, targetStatus, teardownLab } from '../src/lib/apply';
 import { derivedTargetIqn, type DesiredStateInput } from '../src/lib/model';
 import { ledgerPath } from '../src/lib/ownership';
 import { connectSsh, readFileVia, writeFileVia, type RunOptions, type Transport } from '../src/lib/transport';
-import { sshdAvailable } from './support/sshd';
+import { sshdAvailable, startTestSshd, type TestSshd } from './support/sshd';
 
 jest.setTimeout(120_000);
 
@@ -265,73 +264,6 @@ const skipReason = sshdAvailable();
 if (skipReason) console.log(`shell-quoting over ssh skipped: ${skipReason} (bash tools/setup installs openssh-server; run as root)`);
 const itSsh = skipReason ? it.skip : it;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** sshd on loopback with `ForceCommand recorder`; support/sshd.ts has no place for a ForceCommand. */
-async function startRecorderSshd(dir: string, recorder: string): Promise<{ port: number; clientKeyPath: string; fingerprint: string; stop: () => Promise<void> }> {
-  const keys = join(dir, 'keys');
-  mkdirSync(keys);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keys, 'host')]);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keys, 'client')]);
-  writeFileSync(join(keys, 'authorized_keys'), readFileSync(join(keys, 'client.pub')));
-  const port = await freePort();
-  const config = join(keys, 'sshd_config');
-  writeFileSync(
-    config,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${join(keys, 'host')}`,
-      `AuthorizedKeysFile ${join(keys, 'authorized_keys')}`,
-      'PidFile none',
-      'StrictModes no',
-      'UsePAM no',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PermitRootLogin prohibit-password',
-      `ForceCommand ${recorder}`,
-      '',
-    ].join('\n'),
-  );
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr?.on('data', (chunk) => (log += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-  };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`sshd exited: ${log}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`sshd did not listen: ${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(keys, 'host.pub')]).toString().split(/\s+/)[1];
-  return { port, clientKeyPath: join(keys, 'client'), fingerprint, stop };
-}
-
 interface Sent {
   argv: string[];
   stdin?: string;
@@ -358,7 +290,7 @@ describe('ssh transport → sshd whose ForceCommand records the command line', (
   let rec: string;
   let base: string;
   let values: LabValues;
-  let sshd: Awaited<ReturnType<typeof startRecorderSshd>> | undefined;
+  let sshd: TestSshd | undefined;
   let transport: Transport | undefined;
   const sent: Sent[] = [];
 
@@ -383,8 +315,8 @@ describe('ssh transport → sshd whose ForceCommand records the command line', (
       ].join('\n'),
     );
     chmodSync(recorder, 0o755);
-    sshd = await startRecorderSshd(dir, recorder);
-    const real = await connectSsh({ host: '127.0.0.1', port: sshd.port, user: 'root', privateKeyPath: sshd.clientKeyPath, hostKeyFingerprint: sshd.fingerprint });
+    sshd = await startTestSshd({ forceCommand: recorder });
+    const real = await connectSsh({ host: '127.0.0.1', port: sshd.port, user: 'root', privateKeyPath: sshd.clientKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint });
     transport = noting(real, sent);
   });
 

@@ -2,9 +2,10 @@
 // temp client key in authorized_keys. For transport tests only.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLoopbackPort } from '../../src/lib/appliance/free-port';
 
 export interface TestSshd {
   port: number;
@@ -18,17 +19,6 @@ export function sshdAvailable(): string | undefined {
   if (!existsSync('/usr/sbin/sshd')) return '/usr/sbin/sshd is missing (apt-get install openssh-server)';
   if (process.getuid?.() !== 0) return 'sshd needs root here (privilege separation)';
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function waitForPort(port: number, deadlineMs: number, child: ChildProcess, log: () => string): Promise<void> {
@@ -46,12 +36,17 @@ async function waitForPort(port: number, deadlineMs: number, child: ChildProcess
   throw new Error(`sshd did not listen on ${port} within ${deadlineMs} ms: ${log()}`);
 }
 
-export async function startTestSshd(): Promise<TestSshd> {
+export interface TestSshdOptions {
+  /** sshd's ForceCommand: runs instead of every command a client asks for (it sees $SSH_ORIGINAL_COMMAND). */
+  forceCommand?: string;
+}
+
+export async function startTestSshd(options: TestSshdOptions = {}): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-sshd-'));
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_ed25519')]);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_ed25519')]);
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_ed25519.pub')));
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   writeFileSync(
     join(dir, 'sshd_config'),
     [
@@ -65,6 +60,7 @@ export async function startTestSshd(): Promise<TestSshd> {
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'PermitRootLogin prohibit-password',
+      ...(options.forceCommand ? [`ForceCommand ${options.forceCommand}`] : []),
       '',
     ].join('\n'),
   );
