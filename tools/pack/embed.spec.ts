@@ -9,6 +9,7 @@
 // qemu-runner and lio-target) so the test does not rebuild them; a cold cache builds them there.
 // Needs the npm registry (nx, zod, ...) and qemu-system-x86_64; skips, saying why, without them.
 import { spawnSync } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,7 +136,8 @@ describe('the packed plugins embedded in a fresh Nx workspace outside the repo',
     const run = await workspace.nxLong(['run', `${LAB}:boot-vm`], BOOT_DEADLINE_MS);
     if (run.status !== 0) throw new Error(`second nx run ${LAB}:boot-vm failed: ${tail(run)}`);
     for (const target of ['gen-script', 'build-rom']) {
-      expect(run.stdout).toMatch(new RegExp(`nx run ${LAB}:${target}\\s+\\[(local cache|existing outputs match the cache, left as is)\\]`));
+      // Nx colours its output when CI=true, whatever the terminal.
+      expect(stripVTControlCharacters(run.stdout)).toMatch(new RegExp(`nx run ${LAB}:${target}\\s+\\[(local cache|existing outputs match the cache, left as is)\\]`));
     }
     expect(JSON.parse(readFileSync(join(workspace.root, 'dist', 'labs', LAB, 'boot-vm', 'report.json'), 'utf8')).verdict).toBe('pass');
   }, BOOT_DEADLINE_MS + 30_000);
