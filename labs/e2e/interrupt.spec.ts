@@ -6,6 +6,7 @@
 // endpoint file is gone, no ibft-lab-* temp folder is left. Nx runs with its own
 // TMPDIR, so whatever it and its executors leave (QEMU argv, temp folders) is
 // told apart from other runs on the machine.
+import { stripVTControlCharacters } from 'node:util';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,8 +167,12 @@ if (reason) console.log(`interrupt e2e skipped: ${reason}`);
     started.push(child);
     const pgid = child.pid as number;
     let output = '';
-    child.stdout?.on('data', (c) => (output += c));
-    child.stderr?.on('data', (c) => (output += c));
+    let raw = '';
+    // Under CI=true Nx colours its output whatever the terminal; the triggers match plain text
+    // (stripped as a whole: an escape sequence may be split across chunks).
+    const take = (chunk: Buffer) => void ((raw += chunk.toString('utf8')), (output = stripVTControlCharacters(raw)));
+    child.stdout?.on('data', take);
+    child.stderr?.on('data', take);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
     const tail = () => output.split('\n').filter((l) => !/^lab: \[lio-appliance\] \[/.test(l)).slice(-40).join('\n');
 
