@@ -11,6 +11,10 @@ export const IPXE_FAILURE_PATTERNS: RegExp[] = [
   /Operation not supported/,
   /Network unreachable/,
   /No configuration methods succeeded/,
+  // The firmware gave up on the NIC's ROM (e.g. a UEFI application where an option ROM belongs):
+  // without these the run would only end at its deadline.
+  /UEFI Interactive Shell/,
+  /No bootable device/,
 ];
 
 export const LINUX_FAILURE_PATTERNS: RegExp[] = [/Kernel panic/, /can't run '\/init'/, /No working init found/];

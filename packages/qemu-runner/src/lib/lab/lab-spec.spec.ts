@@ -134,7 +134,7 @@ describe('lab targets', () => {
       options: { nic: 'rtl8139', rom: 'dist/labs/wired/firmware', initiatorFile: 'dist/labs/wired/target/initiator.json', probe: true },
     });
     expect(targets['gen-script']).toMatchObject({ cache: true, outputs: ['{workspaceRoot}/dist/labs/wired/boot.ipxe'] });
-    expect(targets['build-rom']).toMatchObject({ cache: true, dependsOn: ['gen-script'], options: { nic: 'rtl8139', fallback: 'stock' } });
+    expect(targets['build-rom']).toMatchObject({ cache: true, dependsOn: ['gen-script'], options: { nic: 'rtl8139', format: 'rom', fallback: 'stock' } });
     expect(targets['target-vm']).toMatchObject({ continuous: true });
     expect(targets['setup-target']).toMatchObject({ cache: false, dependsOn: ['target-vm'] });
   });

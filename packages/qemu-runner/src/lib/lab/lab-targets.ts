@@ -82,6 +82,8 @@ export function labTargets(lab: LabSpec, context: LabTargetsContext = {}): Recor
       ...buildRomTargetConfig({
         nic: lab.firmware.nic,
         platform: lab.firmware.platform,
+        // QEMU loads it as the NIC's option ROM: for UEFI a .efirom, not the ipxe.efi application.
+        format: 'rom',
         ...(lab.firmware.source ? { source: lab.firmware.source } : {}),
         fallback: lab.firmware.fallback,
         overrides: lab.firmware.overrides,
