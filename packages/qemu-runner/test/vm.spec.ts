@@ -87,6 +87,24 @@ describeVm('startQemu (real QEMU, stock iPXE ROM)', () => {
     }
   });
 
+  it('an error line after the marker does not fail the wait (the marker came first)', async () => {
+    // The chain fails after the marker, as a firmware falling back after `exit` prints after it.
+    const dir = tftpDirWithScript('#!ipxe\necho marker IBFT-LAB-FIRST\nchain tftp://10.0.2.2/does-not-exist.ipxe\n');
+    try {
+      vm = await startQemu(
+        { memoryMiB: 128, nics: [{ model: 'rtl8139', romfile: STOCK_ROM, netdev: { kind: 'user', tftpDir: dir, bootfile: 'boot.ipxe' } }] },
+        { deadlineMs: BOOT_DEADLINE_MS },
+      );
+      await vm.waitForSerial(/No such file|Could not/, { deadlineMs: BOOT_DEADLINE_MS });
+      const found = await vm.waitForSerial('IBFT-LAB-FIRST', { deadlineMs: 5_000, failOn: [/No such file/, /Could not/] });
+      expect(found.index).toBeGreaterThan(0);
+      await vm.stop();
+      vm = undefined;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('QMP send-key and system_reset work, and aborting the signal stops the VM and removes its temp dir', async () => {
     const controller = new AbortController();
     const local = await startQemu({ memoryMiB: 64, nics: [], bootFromNetwork: false }, { signal: controller.signal, deadlineMs: 60_000 });

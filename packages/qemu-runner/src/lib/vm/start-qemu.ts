@@ -292,12 +292,14 @@ export async function startQemu(input: StartVmSpec, options: StartQemuOptions = 
       const check = (final = false) => {
         if (settled) return;
         const text = serial.text().slice(from);
-        // Fail lines first: an error printed before the marker must win. Only
-        // complete lines count.
+        const match = typeof pattern === 'string' ? matchString(text, pattern) : pattern.exec(text);
+        // An error printed before the marker wins; what the firmware prints
+        // after it (e.g. falling back to its shell after `exit`) does not.
+        // Only complete lines count.
         const complete = text.slice(0, text.lastIndexOf('\n') + 1);
         for (const bad of wait.failOn ?? []) {
           const found = bad.exec(complete);
-          if (!found) continue;
+          if (!found || (match && (found.index ?? 0) > (match.index ?? 0))) continue;
           const lineStart = text.lastIndexOf('\n', found.index) + 1;
           const lineEnd = text.indexOf('\n', found.index);
           const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd).trim();
@@ -310,7 +312,6 @@ export async function startQemu(input: StartVmSpec, options: StartQemuOptions = 
           fail(new SerialFailure(`boot failed: ${line}${url && !line.includes(url) ? ` (${url})` : ''}`, line, url));
           return;
         }
-        const match = typeof pattern === 'string' ? matchString(text, pattern) : pattern.exec(text);
         if (match) finish(() => resolve(match));
       };
       const timer = setTimeout(
