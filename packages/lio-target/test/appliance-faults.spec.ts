@@ -171,6 +171,30 @@ describeVm('faults on the LIO appliance', () => {
     expect((await transport.run(['test', '-e', '/var/lib/ibft-lab/lio/full.json'])).code).not.toBe(0);
   });
 
+  it("awkward tokens reach the appliance's shell (dropbear, busybox sh) as single words, and awkward valid names reach LIO unchanged", async () => {
+    const tokens = ['a b', "'q'", '"dq"', '$(touch /tmp/ibft-lab-pwned)', '`touch /tmp/ibft-lab-pwned`', 'x;touch /tmp/ibft-lab-pwned', 'new\nline', '{a,b}', '*', '~', '-n', '\\', ''];
+    const echoed = await transport.run(['sh', '-c', 'for a; do printf "[%s]" "$a"; done', 'sh', ...tokens]);
+    expect(echoed.stdout).toBe(tokens.map((t) => `[${t}]`).join(''));
+    expect((await transport.run(['test', '-e', '/tmp/ibft-lab-pwned'])).code).not.toBe(0);
+
+    const chap = { userid: '~root:user@x+y', password: '~+secret-._:@1' };
+    const mutualChap = { userid: '-n', password: '-rf+mutual.0002' };
+    expect((await transport.run(['mkdir', '-p', '/var/tmp/-rf'])).code).toBe(0);
+    const awkward: DesiredStateInput = {
+      lab: 'awkward',
+      backstores: [{ kind: 'fileio', name: 'disk', path: '/var/tmp/-rf/disk+1_a.-b.img', sizeMiB: 4 }],
+      targets: [{ tpgs: [{ attributes: { authentication: true }, luns: [{ index: 0, backstore: 'disk' }], acls: [{ initiatorIqn: INITIATOR, mappedLuns: [{ index: 0, tpgLun: 0 }], chap, mutualChap }] }] }],
+    };
+    await applyDesiredState(transport, awkward);
+    const live = await readLiveState(targetcliSession(transport));
+    const acl = live.targets.find((t) => t.wwn === 'iqn.2024-01.org.ibft-lab:awkward')?.tpgs[0].node_acls[0];
+    expect(acl).toMatchObject({ chap_userid: chap.userid, chap_password: chap.password, chap_mutual_userid: mutualChap.userid, chap_mutual_password: mutualChap.password });
+    expect(live.storage_objects.find((o) => o.name === 'ibftlab_awkward_disk')).toMatchObject({ dev: '/var/tmp/-rf/disk+1_a.-b.img' });
+    expect((await targetStatus(transport, awkward)).inSync).toBe(true);
+    await teardownLab(transport, 'awkward');
+    expect((await transport.run(['test', '-e', '/var/tmp/-rf/disk+1_a.-b.img'])).code).not.toBe(0);
+  });
+
   it('the appliance dies during an apply and then under an initiator boot: clear errors, no QEMU left', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-fault-'));
     try {

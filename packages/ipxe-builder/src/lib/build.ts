@@ -4,7 +4,7 @@
 // changed is rebuilt, and locked so two builds never run make in one tree.
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigOverrides, mergeLocalHeader, renderOverrides } from './config-overrides';
@@ -210,6 +210,19 @@ function runMake(inv: MakeInvocation, target: string, logFile: string, ctx: Buil
 }
 
 /** Builds (or, with fallback "stock" and no source, bundles) the firmware and writes manifest.json. */
+/**
+ * The build tree outlives the build and serves every lab with the same
+ * configuration, but the embedded script may hold CHAP secrets: remove every
+ * file made from it (make rebuilds them from the next script anyway).
+ */
+function scrubEmbeddedScript(srcDir: string, target: string): void {
+  const binDir = join(srcDir, dirname(target));
+  if (!existsSync(binDir)) return;
+  for (const name of readdirSync(binDir)) {
+    if (name === 'embedded.o' || name === 'blib.a' || name.endsWith('.tmp') || name === basename(target)) rmSync(join(binDir, name), { force: true });
+  }
+}
+
 export async function buildRom(options: BuildRomOptions, ctx: BuildContext): Promise<Manifest> {
   const log = ctx.log ?? console.log;
   const env = ctx.env ?? process.env;
@@ -273,13 +286,16 @@ export async function buildRom(options: BuildRomOptions, ctx: BuildContext): Pro
         env,
       });
       log(`ipxe-builder: make ${inv.argv.join(' ')} (SOURCE_DATE_EPOCH=${source.sourceDateEpoch})`);
-      await runMake(inv, target, join(tree, 'build.log'), ctx);
-
       const built = join(tree, 'src', target);
-      if (!existsSync(built)) throw new MakeFailedError(`make succeeded but ${target} is not in ${dirname(built)}`);
-      prepareOutput(out);
       const rom = basename(target);
-      copyFileSync(built, join(out, rom));
+      try {
+        await runMake(inv, target, join(tree, 'build.log'), ctx);
+        if (!existsSync(built)) throw new MakeFailedError(`make succeeded but ${target} is not in ${dirname(built)}`);
+        prepareOutput(out);
+        copyFileSync(built, join(out, rom));
+      } finally {
+        scrubEmbeddedScript(join(tree, 'src'), target);
+      }
       const manifest: Manifest = {
         mode: 'built',
         rom,
