@@ -67,7 +67,9 @@ async function withLabLock<T>(transport: Transport, lab: string, log: (line: str
     const held = await transport.run(['sh', '-c', 'echo $(( $(date +%s) - $(stat -c %Y "$1") )); cat "$1/owner" 2>/dev/null', 'sh', path]);
     const [age, ...rest] = held.stdout.split('\n');
     const holder = rest.join(' ').trim();
-    if (!(holderGone(holder, Number(age), lab) && (log(`lab ${lab}: taking over the lock of a run that is gone (${holder || 'no owner recorded'})`), await retake()))) {
+    const gone = holderGone(holder, Number(age), lab);
+    if (gone) log(`lab ${lab}: taking over the lock of a run that is gone (${holder || 'no owner recorded'})`);
+    if (!gone || !(await retake())) {
       throw new LabLockedError(
         `lab ${lab} is being changed on ${transport.description} by another run (${holder || 'owner unknown'}); ` +
           `wait for it to finish, or if that run died, remove ${path} there`,
