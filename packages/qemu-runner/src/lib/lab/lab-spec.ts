@@ -49,7 +49,7 @@ const sshSchema = z
       .min(1)
       .refine((host) => checkServer(host) === undefined, { message: 'must be a DNS host name or an IPv4/IPv6 address' })
       .describe('Target machine (name or address) as this machine reaches it.'),
-    port: z.number().int().min(1).max(65535).default(22),
+    port: z.number().int().min(1).max(65535).default(22).describe('SSH port.'),
     user: z.string().min(1).default('root').describe('SSH user; not root means targetcli runs under `sudo -n`.'),
     privateKeyPath: z.string().optional().describe('Private key file (absolute, or relative to the workspace root).'),
     useAgent: z.boolean().optional().describe('Use the SSH agent at $SSH_AUTH_SOCK.'),
@@ -112,7 +112,8 @@ export const labTargetSchema = z
         backingDir: z
           .string()
           .regex(/^\/[A-Za-z0-9._/+-]+$/, { message: 'must be an absolute path without spaces or shell characters' })
-          .default('/var/tmp'),
+          .default('/var/tmp')
+          .describe('Folder on this machine for the fileio backing files this lab creates.'),
       })
       .strict(),
   ])
@@ -138,7 +139,7 @@ export const labFirmwareSchema = z
 
 export const labSpecSchema = z
   .object({
-    $schema: z.string().optional(),
+    $schema: z.string().optional().describe('Path of docs/lab.schema.json, for editors; not used by ibft-lab.'),
     name: z
       .string()
       .regex(LAB_NAME_PATTERN, { message: "may hold only a-z, 0-9 and '-' (1 to 32 characters, not starting or ending with '-')" })
@@ -150,9 +151,11 @@ export const labSpecSchema = z
         mac: z
           .string()
           .regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, { message: 'must be a lowercase MAC address such as 52:54:00:12:34:56' })
-          .default('52:54:00:12:34:56'),
+          .default('52:54:00:12:34:56')
+          .describe("MAC address of the initiator's NIC (and of the iBFT's NIC section)."),
       })
-      .strict(),
+      .strict()
+      .describe('The iSCSI initiator: iPXE in the QEMU guest.'),
     network: networkSchema.prefault({ mode: 'dhcp' }),
     firmware: labFirmwareSchema.prefault({}),
     target: labTargetSchema.prefault({ kind: 'appliance' }),
