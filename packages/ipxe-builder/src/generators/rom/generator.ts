@@ -1,5 +1,5 @@
 import { Tree, readProjectConfiguration, updateProjectConfiguration } from '@nx/devkit';
-import { buildRomTargetConfig } from '../../lib/nx-target';
+import { buildRomTargetConfig, identityScriptPath } from '../../lib/nx-target';
 import type { SourceOption } from '../../lib/source';
 import { optionsSchema } from './options';
 
@@ -23,6 +23,8 @@ export default async function romGenerator(tree: Tree, raw: unknown): Promise<vo
     overrides: options.fastBanner ? { general: { BANNER_TIMEOUT: 0, ROM_BANNER_TIMEOUT: 0 } } : undefined,
     script: options.script,
     hasGenScript: Boolean(targets['gen-script']),
+    // Where this package is, seen from the workspace: packages/ here, node_modules/ in a workspace that installed it.
+    identityScript: identityScriptPath(tree.root),
   });
   updateProjectConfiguration(tree, options.project, { ...project, targets });
 }
