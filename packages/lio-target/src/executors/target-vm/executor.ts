@@ -1,5 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { endpointPath, removeEndpoint, startAppliance, writeEndpoint } from '../../lib/appliance';
+import { whenParentGone } from '@ibft-lab/qemu-runner';
 import { runExecutor } from '../run-executor';
 import { optionsSchema } from './options';
 
@@ -19,10 +20,9 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
     process.on('SIGINT', done);
     void appliance.vm.exited.then(done);
     // Nx killed outright (kill -9) sends no signal: notice that our parent is gone instead.
-    const parent = process.ppid;
-    const orphanCheck = setInterval(() => process.ppid !== parent && done(), 1000);
+    const stopWatching = whenParentGone(done);
     await stopped;
-    clearInterval(orphanCheck);
+    stopWatching();
     removeEndpoint(file);
     await appliance.stop();
     console.log('LIO appliance stopped');

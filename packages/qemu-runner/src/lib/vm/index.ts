@@ -3,5 +3,5 @@ export * from './qemu-argv';
 export * from './qmp-client';
 export * from './serial-console';
 export * from './start-qemu';
-export { liveVmCount, registerTempDir } from './live-vms';
+export { liveVmCount, registerTempDir, whenParentGone } from './live-vms';
 export * from './user-network';

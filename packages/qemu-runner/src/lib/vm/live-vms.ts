@@ -81,3 +81,19 @@ export function registerTempDir(dir: string): () => void {
     unregisterLiveVm(resource);
   };
 }
+
+/**
+ * Calls `onGone` once this process's parent has died (it is re-parented).
+ * A runner killed outright (kill -9) sends its children no signal; this is
+ * how an executor it started notices. Returns the stop function.
+ */
+export function whenParentGone(onGone: () => void, everyMs = 1000): () => void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onGone();
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
