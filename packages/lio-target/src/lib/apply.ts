@@ -7,6 +7,7 @@ import { ownedBackstorePrefix, parseDesiredState, type ResolvedDesiredState } fr
 import { hostname } from 'node:os';
 import { ledgerPath, lockPath, parseLedger, type Ledger } from './ownership';
 import { formatPlan, plan, renderStep, type Plan } from './plan';
+import { processAlive } from './process-alive';
 import { maskSecrets, readLiveState, runTargetcliScript, targetcliSession, type TargetcliSession } from './targetcli';
 import type { Transport } from './transport';
 
@@ -34,15 +35,6 @@ export class LabLockedError extends Error {}
 const STALE_LOCK_SECONDS = 15 * 60;
 /** Labs this process is changing right now (a lock of ours not in here is left from a dropped connection). */
 const locksHeldHere = new Set<string>();
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Is the run that wrote `owner` certainly gone? */
 function holderGone(owner: string, ageSeconds: number, lab: string): boolean {

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { processAlive } from '../process-alive';
 
 export const endpointSchema = z.object({
   host: z.string(),
@@ -42,10 +43,5 @@ export function removeEndpoint(path: string): void {
 
 /** Is the process that wrote the endpoint still alive? */
 export function endpointAlive(endpoint: ApplianceEndpoint): boolean {
-  try {
-    process.kill(endpoint.pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return processAlive(endpoint.pid);
 }
