@@ -17,7 +17,7 @@ import { WORKSPACE_ROOT } from './build-package';
 import { createForeignWorkspace, foreignEnv, npmRegistryProblem, NX_DEVKIT_VERSION, NX_VERSION, type ForeignWorkspace, type RunResult } from './foreign-workspace';
 import { packAll } from './pack-all';
 
-const PACKAGES = ['ibft', 'script-gen', 'ipxe-builder', 'lio-target', 'qemu-runner'];
+const PACKAGES = ['cache', 'ibft', 'script-gen', 'ipxe-builder', 'lio-target', 'qemu-runner'];
 const LAB = 'e2e-lab';
 /** One boot-vm run: appliance start + targetcli + boot + probe is about 40 s here; TCG on 2 shared cores can take far longer. */
 const BOOT_DEADLINE_MS = 300_000;

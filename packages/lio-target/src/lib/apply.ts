@@ -7,7 +7,7 @@ import { ownedBackstorePrefix, parseDesiredState, type ResolvedDesiredState } fr
 import { hostname } from 'node:os';
 import { ledgerPath, lockPath, parseLedger, type Ledger } from './ownership';
 import { formatPlan, plan, renderStep, type Plan } from './plan';
-import { processAlive } from './process-alive';
+import { processAlive } from '@ibft-lab/cache';
 import { maskSecrets, readLiveState, runTargetcliScript, targetcliSession, type TargetcliSession } from './targetcli';
 import type { Transport } from './transport';
 

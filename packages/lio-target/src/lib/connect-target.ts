@@ -2,10 +2,11 @@
 // (found through its endpoint file, waited for with a deadline), a machine
 // over SSH, or this machine.
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { endpointAlive, readEndpoint, type ApplianceEndpoint } from './appliance/endpoint';
-import { connectSsh, localTransport, sshTransportOptionsSchema, type Transport } from './transport';
+import { refusedByAppliance } from './appliance/start-appliance';
+import { connectSsh, localTransport, SshRefused, sshTransportOptionsSchema, type Transport } from './transport';
 
 export const targetConnectionSchema = z.object({
   transport: z
@@ -66,6 +67,8 @@ export async function openTarget(
       });
       return { transport, endpoint };
     } catch (error) {
+      // Only "not listening yet" heals by waiting; a refusal names its cause now.
+      if (error instanceof SshRefused) throw refusedByAppliance(error, dirname(endpoint.privateKeyPath));
       last = error;
       await new Promise((r) => setTimeout(r, 1000));
     }

@@ -200,7 +200,7 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
     const script = readFileSync(options.scriptPath, 'utf8');
     const salt = randomBytes(12).toString('hex');
     if (options.probe) {
-      const guest = await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir());
+      const guest = await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir(), options.log);
       const probeDir = join(tftpDir, 'probe');
       mkdirSync(probeDir);
       symlinkSync(guest.vmlinuz, join(probeDir, 'vmlinuz'));
