@@ -22,7 +22,7 @@ describe('lab plugin (createNodes)', () => {
     expect(createNodes[0]).toBe('**/lab.json');
   });
 
-  it('exports createNodesV2 as the same plugin, for Nx before 24', () => {
+  it('exports createNodesV2 as the same plugin, for older Nx', () => {
     expect(createNodesV2).toBe(createNodes);
   });
 
