@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { startAppliance, type RunningAppliance } from '@ibft-lab/lio-target';
-import { labTargets, parseLabSpec, readLabSpec, type LabSpec } from '@ibft-lab/qemu-runner';
+import { labTargets, parseLabSpec, readLabSpec, type LabSpec } from '@ibft-lab/lab';
 import genScript from '../../packages/script-gen/src/executors/gen-script/executor';
 import setupTarget from '../../packages/lio-target/src/executors/setup-target/executor';
 import teardownTarget from '../../packages/lio-target/src/executors/teardown-target/executor';

@@ -1,5 +1,5 @@
 // The Nx targets of a lab project, derived from its LabSpec. Plain data (no
-// @nx/devkit) so the createNodesV2 plugin, the lab generator and tests share it.
+// @nx/devkit) so the createNodes plugin, the lab generator and tests share it.
 //
 //   gen-script ──▶ build-rom ──┐
 //                               ├──▶ boot-vm

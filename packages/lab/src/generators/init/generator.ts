@@ -1,10 +1,10 @@
-// `nx add @ibft-lab/qemu-runner`: registers the plugin that turns every
+// `nx add @ibft-lab/lab`: registers the plugin that turns every
 // lab.json into a lab project, and marks boot-vm as never cached (it boots a
 // VM and talks to a live target).
 import { readNxJson, updateNxJson, type Tree } from '@nx/devkit';
 import { optionsSchema } from './options';
 
-export const LAB_PLUGIN = '@ibft-lab/qemu-runner/plugin';
+export const LAB_PLUGIN = '@ibft-lab/lab/plugin';
 
 export default async function initGenerator(tree: Tree, options: unknown = {}): Promise<void> {
   optionsSchema.parse(options ?? {});

@@ -5,4 +5,4 @@ export const optionsSchema = z
     skipFormat: z.boolean().default(false).describe('Accepted for `nx add`; this generator writes no source files to format.'),
   })
   .strict()
-  .describe('Set up @ibft-lab/qemu-runner in a workspace.');
+  .describe('Set up @ibft-lab/lab in a workspace.');

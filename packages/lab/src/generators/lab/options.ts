@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NICS, PLATFORMS } from '@ibft-lab/ipxe-builder';
-import { LAB_NAME_PATTERN } from '../../lib/lab/lab-spec';
+import { LAB_NAME_PATTERN } from '../../lib/lab-spec';
 
 export const optionsSchema = z
   .object({
@@ -8,7 +8,7 @@ export const optionsSchema = z
       .string()
       .regex(LAB_NAME_PATTERN, { message: "may hold only a-z, 0-9 and '-' (1 to 32 characters, not starting or ending with '-')" })
       .describe('Lab (and Nx project) name.')
-      // Nx reads `$default` from schema.json: `nx g @ibft-lab/qemu-runner:lab my-lab`.
+      // Nx reads `$default` from schema.json: `nx g @ibft-lab/lab:lab my-lab`.
       .meta({ $default: { $source: 'argv', index: 0 } }),
     directory: z.string().optional().describe('Folder of the lab, workspace-relative; default labs/<name>.'),
     initiatorIqn: z.string().optional().describe('Initiator IQN; default iqn.2010-04.org.ipxe:<name>.'),
@@ -33,6 +33,6 @@ export const optionsSchema = z
     probe: z.boolean().default(true).describe('Boot the Linux probe to read /sys/firmware/ibft.'),
   })
   .strict()
-  .describe('Scaffold a lab: labs/<name>/lab.json, whose targets the @ibft-lab/qemu-runner plugin infers.');
+  .describe('Scaffold a lab: labs/<name>/lab.json, whose targets the @ibft-lab/lab plugin infers.');
 
 export type LabGeneratorOptions = z.input<typeof optionsSchema>;

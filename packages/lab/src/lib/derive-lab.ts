@@ -3,8 +3,7 @@
 // IQN, target IQN, LUN, CHAP user) is read from the spec in one place here.
 import type { IbftExpectation, NicExpectation, TargetExpectation } from '@ibft-lab/ibft';
 import { prefixToNetmask, type LabScriptInput } from '@ibft-lab/script-gen';
-import { HANDOFF_URL } from '../boot/boot-lab';
-import { USER_NETWORK } from '../vm/user-network';
+import { HANDOFF_URL, USER_NETWORK } from '@ibft-lab/qemu-runner';
 import type { LabSpec } from './lab-spec';
 
 export const ISCSI_PORT = 3260;

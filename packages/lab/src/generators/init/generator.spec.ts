@@ -38,6 +38,6 @@ describe('init generator', () => {
   it('registers the lab plugin once', async () => {
     await initGenerator(tree, {});
     await initGenerator(tree, {});
-    expect(readNxJson(tree)?.plugins?.filter((p) => (typeof p === 'string' ? p : p.plugin) === '@ibft-lab/qemu-runner/plugin')).toHaveLength(1);
+    expect(readNxJson(tree)?.plugins?.filter((p) => (typeof p === 'string' ? p : p.plugin) === '@ibft-lab/lab/plugin')).toHaveLength(1);
   });
 });

@@ -1,16 +1,16 @@
 // Nx plugin: every lab.json is a lab project with the targets its spec implies
 // (gen-script, build-rom, target-vm, setup-target, boot-vm, ...), so a lab is
-// one file. Registered in nx.json as "@ibft-lab/qemu-runner/plugin".
+// one file. Registered in nx.json as "@ibft-lab/lab/plugin".
 import { dirname, join } from 'node:path';
-import { createNodesFromFiles, type CreateNodesContextV2, type CreateNodesV2 } from '@nx/devkit';
-import { LAB_FILE, labTargets, readLabSpec } from '../lib/lab';
+import { createNodesFromFiles, type CreateNodes, type CreateNodesContext } from '@nx/devkit';
+import { LAB_FILE, labTargets, readLabSpec } from '../lib';
 
 export interface LabPluginOptions {
   /** Prefix for the inferred target names, e.g. "lab-" gives lab-boot-vm. */
   targetPrefix?: string;
 }
 
-function createLabProject(file: string, options: LabPluginOptions | undefined, context: CreateNodesContextV2) {
+function createLabProject(file: string, options: LabPluginOptions | undefined, context: CreateNodesContext) {
   const root = dirname(file);
   const lab = readLabSpec(join(context.workspaceRoot, file), file);
   const prefix = options?.targetPrefix ?? '';
@@ -27,10 +27,11 @@ function createLabProject(file: string, options: LabPluginOptions | undefined, c
   };
 }
 
-export const createNodesV2: CreateNodesV2<LabPluginOptions> = [
+/** Nx 24's `createNodes`: one call for all matching files (the v2 semantics). */
+export const createNodes: CreateNodes<LabPluginOptions> = [
   `**/${LAB_FILE}`,
   (files, options, context) => createNodesFromFiles(createLabProject, files, options ?? {}, context),
 ];
 
-// Nx 24 reads `createNodes` (same signature); older Nx reads `createNodesV2`.
-export const createNodes = createNodesV2;
+// Older Nx reads `createNodesV2` (same signature).
+export const createNodesV2 = createNodes;

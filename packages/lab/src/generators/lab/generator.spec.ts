@@ -1,6 +1,6 @@
 import { readNxJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { parseLabSpec } from '../../lib/lab';
+import { parseLabSpec } from '../../lib';
 import labGenerator from './generator';
 
 describe('lab generator', () => {
@@ -24,7 +24,7 @@ describe('lab generator', () => {
       probe: true,
     });
     expect(parseLabSpec(spec, 'my-lab').name).toBe('my-lab');
-    expect(readNxJson(tree)?.plugins).toContainEqual({ plugin: '@ibft-lab/qemu-runner/plugin' });
+    expect(readNxJson(tree)?.plugins).toContainEqual({ plugin: '@ibft-lab/lab/plugin' });
   });
 
   it('static network, mutual CHAP with generated secrets iPXE and targetcli can carry', async () => {

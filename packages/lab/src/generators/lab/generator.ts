@@ -1,9 +1,9 @@
-// `nx g @ibft-lab/qemu-runner:lab <name>`: writes labs/<name>/lab.json (checked
+// `nx g @ibft-lab/lab:lab <name>`: writes labs/<name>/lab.json (checked
 // against LabSpec before anything is written) and registers the plugin that
 // infers the lab's targets from it.
 import { randomBytes } from 'node:crypto';
 import { joinPathFragments, type Tree } from '@nx/devkit';
-import { LAB_FILE, LabSpecError, parseLabSpec, type LabSpecInput } from '../../lib/lab';
+import { LAB_FILE, LabSpecError, parseLabSpec, type LabSpecInput } from '../../lib';
 import initGenerator from '../init/generator';
 import { optionsSchema } from './options';
 

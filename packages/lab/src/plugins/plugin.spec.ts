@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CreateNodesContextV2 } from '@nx/devkit';
-import { createNodesV2 } from './lab-plugin';
+import type { CreateNodesContext } from '@nx/devkit';
+import { createNodes, createNodesV2 } from './plugin';
 
-describe('lab plugin (createNodesV2)', () => {
+describe('lab plugin (createNodes)', () => {
   let root: string;
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'ibft-lab-plugin-'));
@@ -16,10 +16,14 @@ describe('lab plugin (createNodesV2)', () => {
     writeFileSync(join(root, file), typeof content === 'string' ? content : JSON.stringify(content));
   };
   const run = (files: string[], options?: { targetPrefix?: string }) =>
-    createNodesV2[1](files, options, { workspaceRoot: root, nxJsonConfiguration: {} } as CreateNodesContextV2);
+    createNodes[1](files, options, { workspaceRoot: root, nxJsonConfiguration: {} } as CreateNodesContext);
 
   it('matches lab.json files anywhere', () => {
-    expect(createNodesV2[0]).toBe('**/lab.json');
+    expect(createNodes[0]).toBe('**/lab.json');
+  });
+
+  it('exports createNodesV2 as the same plugin, for older Nx', () => {
+    expect(createNodesV2).toBe(createNodes);
   });
 
   it('turns each lab.json into a project named after its folder (or its name) with the lab targets', async () => {
