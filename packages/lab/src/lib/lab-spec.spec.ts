@@ -25,7 +25,7 @@ describe('LabSpec', () => {
       firmware: { nic: 'rtl8139', platform: 'bios', rom: 'build', fallback: 'stock' },
       target: { kind: 'appliance' },
       luns: [{ sizeMiB: 64 }],
-      probe: true,
+      boot: { kind: 'probe' },
       accel: 'tcg',
     });
   });

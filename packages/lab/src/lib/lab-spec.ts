@@ -6,6 +6,7 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { NICS, PLATFORMS, sourceSchema } from '@ibft-lab/ipxe-builder';
 import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, networkSchema } from '@ibft-lab/script-gen';
+import { labBootSchema } from './boot-spec';
 
 /** Lab names become Nx project names, LIO object names and part of the derived target IQN. */
 export const LAB_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -162,7 +163,12 @@ export const labSpecSchema = z
     targetIqn: iscsiNameSchema.optional().describe('Target IQN; default iqn.2024-01.org.ibft-lab:<name>.'),
     luns: z.array(lunSchema).min(1).max(2).prefault([{}]).describe('Disks (LUN 0, 1); each is one sanhook and one iBFT target section.'),
     chap: labChapSchema.optional(),
-    probe: z.boolean().default(true).describe('Boot the Linux probe and require /sys/firmware/ibft to agree with the host decode.'),
+    boot: labBootSchema.prefault({ kind: 'probe' }),
+    probe: z
+      .boolean()
+      .optional()
+      .describe('Boot the Linux probe and require /sys/firmware/ibft to agree with the host decode; default: true for boot kind probe, false otherwise (then it boots first, on its own).'),
+    memoryMiB: z.number().int().min(64).max(4096).optional().describe('Initiator RAM; default 256 MiB for the probe, 1024 MiB for a system under test.'),
     accel: z.enum(['tcg', 'kvm', 'auto']).default('tcg').describe('QEMU accelerator for the initiator (tcg is safe under nested virtualisation).'),
     deadlineSeconds: z.number().int().positive().default(300).describe('One deadline for boot-vm.'),
   })

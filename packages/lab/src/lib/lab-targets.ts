@@ -4,6 +4,7 @@
 //   gen-script ──▶ build-rom ──┐
 //                               ├──▶ boot-vm
 //   target-vm ─▶ setup-target ──┘
+import { isAbsolute, posix } from 'node:path';
 import { buildRomTargetConfig, identityScriptPath, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
 import { labDesiredState, labExpectations, labPortal, labScript } from './derive-lab';
 import type { LabSpec } from './lab-spec';
@@ -26,6 +27,22 @@ function targetConnection(lab: LabSpec): Record<string, unknown> {
 export interface LabTargetsContext {
   /** Absolute workspace root; locates ipxe-builder's identity script (repository or node_modules). */
   workspaceRoot?: string;
+  /** The lab's folder, workspace-relative (its paths are relative to it); default labs/<name>. */
+  labRoot?: string;
+}
+
+/** boot-vm's systemUnderTest: the lab's `boot` with its paths made workspace-relative. */
+export function labSystemUnderTest(lab: LabSpec, labRoot: string): Record<string, unknown> | undefined {
+  const boot = lab.boot;
+  const fromLab = (path: string) => (isAbsolute(path) ? path : posix.join(labRoot, path));
+  if (boot.kind === 'probe') return undefined;
+  if (boot.kind === 'kernel') {
+    return { ...boot, kernel: fromLab(boot.kernel), ...(boot.initrd ? { initrd: fromLab(boot.initrd) } : {}) };
+  }
+  if (boot.kind === 'exit') {
+    return { ...boot, media: 'cdrom' in boot.media ? { cdrom: fromLab(boot.media.cdrom) } : { disk: fromLab(boot.media.disk) } };
+  }
+  return { ...boot };
 }
 
 export function labTargets(lab: LabSpec, context: LabTargetsContext = {}): Record<string, TargetConfig> {
@@ -33,6 +50,7 @@ export function labTargets(lab: LabSpec, context: LabTargetsContext = {}): Recor
   const built = lab.firmware.rom === 'build';
   const target = { ...targetConnection(lab), config: labDesiredState(lab) };
   const appliance = lab.target.kind === 'appliance';
+  const systemUnderTest = labSystemUnderTest(lab, context.labRoot ?? `labs/${lab.name}`);
   // The script (and a ROM embedding it) must carry the CHAP secrets, since iPXE
   // sends them. Such outputs stay out of Nx's cache, which may be shared remotely.
   const cacheable = !lab.chap;
@@ -72,7 +90,9 @@ export function labTargets(lab: LabSpec, context: LabTargetsContext = {}): Recor
         ...(built ? { rom: `${out}/firmware` } : {}),
         initiatorFile: `${out}/target/initiator.json`,
         expectations: labExpectations(lab),
-        probe: lab.probe,
+        probe: lab.probe ?? lab.boot.kind === 'probe',
+        ...(systemUnderTest ? { systemUnderTest } : {}),
+        ...(lab.memoryMiB || systemUnderTest ? { memoryMiB: lab.memoryMiB ?? 1024 } : {}),
         deadlineSeconds: lab.deadlineSeconds,
       },
     },

@@ -1,6 +1,7 @@
 // Reads a lab.json from disk into a LabSpec; the folder name is the default lab name.
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { labFileProblems } from './lab-files';
 import { LabSpecError, parseLabSpec, type LabSpec } from './lab-spec';
 
 export const LAB_FILE = 'lab.json';
@@ -12,5 +13,8 @@ export function readLabSpec(path: string, shownAs = path): LabSpec {
   } catch (error) {
     throw new LabSpecError([`${shownAs}: ${(error as Error).message}; fix the JSON`]);
   }
-  return parseLabSpec(json, basename(dirname(path)), shownAs);
+  const lab = parseLabSpec(json, basename(dirname(path)), shownAs);
+  const problems = labFileProblems(lab, dirname(path), shownAs);
+  if (problems.length) throw new LabSpecError(problems);
+  return lab;
 }

@@ -15,7 +15,7 @@ function createLabProject(file: string, options: LabPluginOptions | undefined, c
   const lab = readLabSpec(join(context.workspaceRoot, file), file);
   const prefix = options?.targetPrefix ?? '';
   const targets = Object.fromEntries(
-    Object.entries(labTargets(lab, { workspaceRoot: context.workspaceRoot })).map(([name, config]) => [
+    Object.entries(labTargets(lab, { workspaceRoot: context.workspaceRoot, labRoot: root })).map(([name, config]) => [
       `${prefix}${name}`,
       prefix ? { ...config, dependsOn: (config.dependsOn as string[] | undefined)?.map((d) => `${prefix}${d}`) } : config,
     ]),

@@ -2,7 +2,8 @@
 import { isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { bootLab, checkPortalAgrees, formatSummary, guestForwardsFor, readTargetAccess, resolveRom, writeBootReport } from '../../index';
-import { optionsSchema } from './options';
+import type { SystemUnderTest } from '../../lib/boot';
+import { optionsSchema, type BootVmParsed } from './options';
 
 export default async function bootVm(options: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
   const parsed = optionsSchema.safeParse(options ?? {});
@@ -30,6 +31,7 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
       guestForwards: access && guestForwardsFor(access),
       expectations: o.expectations,
       probe: o.probe,
+      systemUnderTest: o.systemUnderTest && withPathsFrom(o.systemUnderTest, fromRoot),
       deadlineSeconds: o.deadlineSeconds,
       log: (line) => console.log(line),
       serialPrefix: `[${project}] `,
@@ -41,4 +43,10 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
     console.error(`boot-vm: ${(error as Error).message}`);
     return { success: false };
   }
+}
+
+function withPathsFrom(sut: NonNullable<BootVmParsed['systemUnderTest']>, fromRoot: (path: string) => string): SystemUnderTest {
+  if (sut.kind === 'kernel') return { ...sut, kernel: fromRoot(sut.kernel), initrd: sut.initrd && fromRoot(sut.initrd) };
+  if (sut.kind === 'exit') return { ...sut, media: 'cdrom' in sut.media ? { cdrom: fromRoot(sut.media.cdrom) } : { disk: fromRoot(sut.media.disk) } };
+  return sut;
 }

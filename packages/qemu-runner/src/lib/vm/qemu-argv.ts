@@ -139,6 +139,14 @@ export function buildQemuArgv(spec: VmSpec): string[] {
     argv.push('-boot', 'n');
   }
 
+  for (const [i, disk] of (spec.disks ?? []).entries()) {
+    const cdrom = disk.media === 'cdrom';
+    const drive = [`if=none`, `id=disk${i}`, `file=${optionValue(disk.path)}`, `format=${disk.format ?? 'raw'}`, `media=${cdrom ? 'cdrom' : 'disk'}`];
+    drive.push(cdrom ? 'readonly=on' : `snapshot=${disk.snapshot === false ? 'off' : 'on'}`);
+    argv.push('-drive', drive.join(','));
+    argv.push('-device', `${cdrom ? 'ide-cd' : 'ide-hd'},drive=disk${i},bootindex=${i + 2}`);
+  }
+
   if (spec.kernel) {
     argv.push('-kernel', spec.kernel.path);
     if (spec.kernel.initrd) argv.push('-initrd', spec.kernel.initrd);

@@ -61,6 +61,15 @@ export interface KernelSpec {
   append?: string;
 }
 
+export interface DiskSpec {
+  path: string;
+  format?: 'raw' | 'qcow2';
+  /** A CD-ROM (an installer ISO; read-only) or a disk. */
+  media?: 'disk' | 'cdrom';
+  /** Disks: the guest's writes go to a temporary overlay, never to the file (default true). */
+  snapshot?: boolean;
+}
+
 export interface UefiFirmwarePaths {
   /** Read-only OVMF code image. */
   code: string;
@@ -78,6 +87,8 @@ export interface VmSpec {
   uefi?: UefiFirmwarePaths;
   kernel?: KernelSpec;
   nics: NicSpec[];
+  /** Booted in this order after the NICs (SeaBIOS and OVMF both follow bootindex). */
+  disks?: DiskSpec[];
   /** Boot the first NIC's ROM first, so no key press is needed (default true when there is no kernel). */
   bootFromNetwork?: boolean;
   serialFile: string;
