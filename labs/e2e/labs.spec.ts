@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { startAppliance, type RunningAppliance } from '@ibft-lab/lio-target';
 import { labTargets, parseLabSpec, readLabSpec, type LabSpec } from '@ibft-lab/lab';
+import { resolveSecretRefs } from '@ibft-lab/script-gen';
+import { EXAMPLE_SECRET_ENV, provideExampleSecrets } from '../../tools/testing/example-secrets';
 import genScript from '../../packages/script-gen/src/executors/gen-script/executor';
 import setupTarget from '../../packages/lio-target/src/executors/setup-target/executor';
 import teardownTarget from '../../packages/lio-target/src/executors/teardown-target/executor';
@@ -31,8 +33,22 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+// The CHAP example names its secrets by reference (labs/static-mutual-chap/lab.json); the suite provides them.
+const SECRET_ENV = EXAMPLE_SECRET_ENV;
+
 function secretsOf(lab: LabSpec): string[] {
-  return [lab.chap?.password, lab.chap?.mutual?.password].filter((s): s is string => Boolean(s));
+  const resolved = resolveSecretRefs(lab.chap ?? {}, { baseDir: join(root, 'labs', lab.name), env: SECRET_ENV }) as { password?: string; mutual?: { password?: string } };
+  return [resolved.password, resolved.mutual?.password].filter((s): s is string => Boolean(s));
+}
+
+function nx(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [require.resolve('nx/bin/nx', { paths: [root] }), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', ...env },
+    timeout: 840_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 const reason = skipReason();
@@ -44,18 +60,26 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
 
   // A fresh clone's first run-many: an empty image cache that every lab needs at once.
   const cache = mkdtempSync(join(tmpdir(), 'ibft-lab-empty-cache-'));
-  afterAll(() => rmSync(cache, { recursive: true, force: true }));
+  let removeSecrets = () => undefined as void;
+  beforeAll(() => (removeSecrets = provideExampleSecrets()));
+  afterAll(() => {
+    rmSync(cache, { recursive: true, force: true });
+    removeSecrets();
+  });
+
+  it('a CHAP lab whose secret variable is not set fails in gen-script, naming the lab field and the variable, before any VM starts', () => {
+    const run = nx(['run', 'static-mutual-chap:boot-vm', '--outputStyle=stream'], { IBFT_LAB_CHAP_SECRET: '' });
+    const output = `${run.stdout}\n${run.stderr}`;
+    expect(run.status).not.toBe(0);
+    expect(output).toMatch(/gen-script: chap\.password \(script\.sanhooks\.0\.chap\.password\): environment variable IBFT_LAB_CHAP_SECRET is not set; export IBFT_LAB_CHAP_SECRET=<the secret>/);
+    expect(output).not.toMatch(/LIO appliance: ssh|\[lio-appliance\]/);
+    expect(spawnSync('pgrep', ['-f', 'ibft-lab-vm-'], { encoding: 'utf8' }).stdout.trim()).toBe('');
+  });
 
   it('boots every lab in parallel on an empty cache, each entry built once, each proves its iBFT (host decode and Linux probe), nothing is left running, no secret is shown', () => {
     expect(labNames.length).toBeGreaterThanOrEqual(4);
     for (const name of labNames) rmSync(join(root, 'dist', 'labs', name), { recursive: true, force: true });
-    const run = spawnSync(process.execPath, [require.resolve('nx/bin/nx', { paths: [root] }), 'run-many', '-t', 'boot-vm', '--parallel=4', '--outputStyle=stream'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', IBFT_LAB_CACHE: cache },
-      timeout: 840_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const run = nx(['run-many', '-t', 'boot-vm', '--parallel=4', '--outputStyle=stream'], { ...SECRET_ENV, IBFT_LAB_CACHE: cache });
     const output = `${run.stdout}\n${run.stderr}`;
     if (run.status !== 0) console.log(output.split('\n').filter((l) => !l.startsWith('[lio-appliance]')).slice(-120).join('\n'));
     expect(run.status).toBe(0);
@@ -92,8 +116,12 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
       for (const secret of secretsOf(lab)) {
         expect(shown.filter((text) => text.includes(secret))).toEqual([]);
         // Nx's task cache and our image cache: CHAP labs run gen-script and build-rom uncached.
-        const cached = spawnSync('grep', ['-rlF', '--', secret, join(root, '.nx', 'cache'), cache], { encoding: 'utf8' });
+        const cached = spawnSync('grep', ['-rlF', '--', secret, join(root, '.nx', 'cache'), join(root, '.nx', 'workspace-data'), cache], { encoding: 'utf8' });
         expect(cached.stdout.trim()).toBe('');
+        // Named by reference, the secret is not in Nx's project graph either.
+        const graph = nx(['show', 'project', name, '--json'], SECRET_ENV);
+        expect(graph.status).toBe(0);
+        expect(graph.stdout).not.toContain(secret);
       }
     }
   });

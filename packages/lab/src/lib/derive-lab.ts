@@ -2,9 +2,18 @@
 // model, the LIO desired state and the iBFT expectations. Each name (initiator
 // IQN, target IQN, LUN, CHAP user) is read from the spec in one place here.
 import type { IbftExpectation, NicExpectation, TargetExpectation } from '@ibft-lab/ibft';
-import { prefixToNetmask, type LabScriptInput } from '@ibft-lab/script-gen';
+import { prefixToNetmask, type LabScriptInput, type SecretRef } from '@ibft-lab/script-gen';
 import { HANDOFF_URL, USER_NETWORK } from '@ibft-lab/qemu-runner';
 import type { LabSpec } from './lab-spec';
+
+/**
+ * A secret as the options carry it: the secret itself, or its reference
+ * ({"env"} / {"file"}), which every executor resolves before it parses its
+ * options (resolveSecretRefs). Typed as the string it becomes at run time.
+ */
+function secretOption(secret: string | SecretRef): string {
+  return secret as string;
+}
 
 export const ISCSI_PORT = 3260;
 const APPLIANCE_BACKING_DIR = '/var/tmp';
@@ -32,8 +41,8 @@ export function labScript(lab: LabSpec): LabScriptInput {
   const targetIqn = labTargetIqn(lab);
   const chap = lab.chap && {
     username: lab.chap.username,
-    password: lab.chap.password,
-    ...(lab.chap.mutual ? { mutual: { username: lab.chap.mutual.username, password: lab.chap.mutual.password } } : {}),
+    password: secretOption(lab.chap.password),
+    ...(lab.chap.mutual ? { mutual: { username: lab.chap.mutual.username, password: secretOption(lab.chap.mutual.password) } } : {}),
   };
   return {
     network: lab.network,
@@ -80,8 +89,8 @@ export function labDesiredState(lab: LabSpec): Record<string, unknown> {
               {
                 initiatorIqn: lab.initiator.iqn,
                 mappedLuns: luns.map((l) => ({ index: l.index, tpgLun: l.index, writeProtect: false })),
-                ...(lab.chap ? { chap: { userid: lab.chap.username, password: lab.chap.password } } : {}),
-                ...(lab.chap?.mutual ? { mutualChap: { userid: lab.chap.mutual.username, password: lab.chap.mutual.password } } : {}),
+                ...(lab.chap ? { chap: { userid: lab.chap.username, password: secretOption(lab.chap.password) } } : {}),
+                ...(lab.chap?.mutual ? { mutualChap: { userid: lab.chap.mutual.username, password: secretOption(lab.chap.mutual.password) } } : {}),
               },
             ],
           },
@@ -136,8 +145,8 @@ export function labExpectations(lab: LabSpec): IbftExpectation {
       name: labTargetIqn(lab),
       nicAssociation: 0,
       chapType,
-      ...(lab.chap ? { chapName: lab.chap.username, chapSecret: lab.chap.password } : {}),
-      ...(lab.chap?.mutual ? { reverseChapName: lab.chap.mutual.username, reverseChapSecret: lab.chap.mutual.password } : {}),
+      ...(lab.chap ? { chapName: lab.chap.username, chapSecret: secretOption(lab.chap.password) } : {}),
+      ...(lab.chap?.mutual ? { reverseChapName: lab.chap.mutual.username, reverseChapSecret: secretOption(lab.chap.mutual.password) } : {}),
     })),
   };
 }

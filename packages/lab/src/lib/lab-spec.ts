@@ -5,7 +5,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { NICS, PLATFORMS, sourceSchema } from '@ibft-lab/ipxe-builder';
-import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, networkSchema } from '@ibft-lab/script-gen';
+import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, networkSchema, secretRefSchema } from '@ibft-lab/script-gen';
 import { labBootSchema } from './boot-spec';
 
 /** Lab names become Nx project names, LIO object names and part of the derived target IQN. */
@@ -14,7 +14,9 @@ export const LAB_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const chapPairSchema = z
   .object({
     username: chapUsernameSchema.describe('CHAP user name.'),
-    password: chapSecretSchema.describe('CHAP secret: 12-16 characters of A-Z a-z 0-9 . _ ~ + - (never printed).'),
+    password: z
+      .union([chapSecretSchema, secretRefSchema])
+      .describe('CHAP secret: {"env": "NAME"} or {"file": "PATH"} (relative to the lab folder), resolved when the task runs; or 12-16 characters of A-Z a-z 0-9 . _ ~ + - inline (works, with a warning: an inline secret is in Nx\'s project graph). Never printed.'),
   })
   .strict();
 

@@ -6,6 +6,7 @@
 //   target-vm ─▶ setup-target ──┘
 import { isAbsolute, posix } from 'node:path';
 import { buildRomTargetConfig, identityScriptPath, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
+import type { SecretRef } from '@ibft-lab/script-gen';
 import { labDesiredState, labExpectations, labPortal, labScript } from './derive-lab';
 import type { LabSpec } from './lab-spec';
 
@@ -45,12 +46,30 @@ export function labSystemUnderTest(lab: LabSpec, labRoot: string): Record<string
   return { ...boot };
 }
 
-export function labTargets(lab: LabSpec, context: LabTargetsContext = {}): Record<string, TargetConfig> {
+/** The lab with each secret reference labelled by its lab field and its file made workspace-relative. */
+function withOptionSecretRefs(lab: LabSpec, labRoot: string): LabSpec {
+  if (!lab.chap) return lab;
+  const option = (secret: string | SecretRef, field: string): string | SecretRef =>
+    typeof secret === 'string' ? secret : 'env' in secret ? { env: secret.env, field } : { file: isAbsolute(secret.file) ? secret.file : posix.join(labRoot, secret.file), field };
+  const { chap } = lab;
+  return {
+    ...lab,
+    chap: {
+      ...chap,
+      password: option(chap.password, 'chap.password'),
+      ...(chap.mutual ? { mutual: { ...chap.mutual, password: option(chap.mutual.password, 'chap.mutual.password') } } : {}),
+    },
+  };
+}
+
+export function labTargets(spec: LabSpec, context: LabTargetsContext = {}): Record<string, TargetConfig> {
+  const labRoot = context.labRoot ?? `labs/${spec.name}`;
+  const lab = withOptionSecretRefs(spec, labRoot);
   const out = labOutputDir(lab.name);
   const built = lab.firmware.rom === 'build';
   const target = { ...targetConnection(lab), config: labDesiredState(lab) };
   const appliance = lab.target.kind === 'appliance';
-  const systemUnderTest = labSystemUnderTest(lab, context.labRoot ?? `labs/${lab.name}`);
+  const systemUnderTest = labSystemUnderTest(lab, labRoot);
   // The script (and a ROM embedding it) must carry the CHAP secrets, since iPXE
   // sends them. Such outputs stay out of Nx's cache, which may be shared remotely.
   const cacheable = !lab.chap;
@@ -114,7 +133,14 @@ export function labTargets(lab: LabSpec, context: LabTargetsContext = {}): Recor
     };
   }
   if (appliance) {
-    targets['target-vm'] = { executor: '@ibft-lab/lio-target:target-vm', continuous: true, cache: false, options: {} };
+    targets['target-vm'] = {
+      executor: '@ibft-lab/lio-target:target-vm',
+      continuous: true,
+      cache: false,
+      // gen-script resolves the lab's secret references: a missing one fails before any VM starts.
+      ...(lab.chap ? { dependsOn: ['gen-script'] } : {}),
+      options: {},
+    };
   }
   return targets;
 }

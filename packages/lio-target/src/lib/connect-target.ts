@@ -3,6 +3,7 @@
 // over SSH, or this machine.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
+import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import { z } from 'zod';
 import { endpointAlive, readEndpoint, type ApplianceEndpoint } from './appliance/endpoint';
 import { refusedByAppliance } from './appliance/start-appliance';
@@ -81,9 +82,11 @@ export function loadDesiredInput(options: { config?: unknown; configFile?: strin
   if (options.config !== undefined) return options.config;
   if (!options.configFile) throw new Error('config or configFile: one is required (the LIO desired state)');
   const path = isAbsolute(options.configFile) ? options.configFile : join(workspaceRoot, options.configFile);
+  let json: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new Error(`configFile ${path}: ${(error as Error).message}`);
   }
+  return resolveSecretRefs(json, { baseDir: workspaceRoot });
 }

@@ -27,13 +27,19 @@ describe('lab generator', () => {
     expect(readNxJson(tree)?.plugins).toContainEqual({ plugin: '@ibft-lab/lab/plugin' });
   });
 
-  it('static network, mutual CHAP with generated secrets iPXE and targetcli can carry', async () => {
+  it('static network, mutual CHAP with generated secrets iPXE and targetcli can carry, named by reference to git-ignored files', async () => {
     await labGenerator(tree, { name: 'chap-lab', network: 'static', ip: '10.0.2.30', chap: 'mutual', nic: 'e1000', firmware: 'uefi' });
     const spec = lab('labs/chap-lab/lab.json');
     expect(spec.network).toEqual({ mode: 'static', ip: '10.0.2.30', prefix: 24, gateway: '10.0.2.2', dns: ['10.0.2.3'] });
-    expect(spec.chap.password).toMatch(/^[A-Za-z0-9._~+-]{16}$/);
-    expect(spec.chap.mutual.password).toMatch(/^[A-Za-z0-9._~+-]{16}$/);
-    expect(spec.chap.mutual.password).not.toBe(spec.chap.password);
+    expect(spec.chap.password).toEqual({ file: 'chap-secret.txt' });
+    expect(spec.chap.mutual.password).toEqual({ file: 'mutual-secret.txt' });
+    const secret = tree.read('labs/chap-lab/chap-secret.txt', 'utf-8')!.trim();
+    const mutual = tree.read('labs/chap-lab/mutual-secret.txt', 'utf-8')!.trim();
+    expect(secret).toMatch(/^[A-Za-z0-9._~+-]{16}$/);
+    expect(mutual).toMatch(/^[A-Za-z0-9._~+-]{16}$/);
+    expect(mutual).not.toBe(secret);
+    expect(tree.read('labs/chap-lab/.gitignore', 'utf-8')).toBe('*-secret.txt\n');
+    expect(tree.read('labs/chap-lab/lab.json', 'utf-8')).not.toContain(secret);
     expect(parseLabSpec(spec, 'chap-lab').chap?.mutual?.username).toBe('chap-lab-target');
   });
 

@@ -7,6 +7,9 @@ import { LAB_FILE, LabSpecError, parseLabSpec, type LabSpecInput } from '../../l
 import initGenerator from '../init/generator';
 import { optionsSchema } from './options';
 
+const CHAP_SECRET_FILE = 'chap-secret.txt';
+const MUTUAL_SECRET_FILE = 'mutual-secret.txt';
+
 /** 16 characters from the CHAP alphabet both iPXE and targetcli carry unchanged. */
 function chapSecret(): string {
   return randomBytes(12).toString('base64').replace(/\//g, '_').replace(/=/g, '.');
@@ -32,10 +35,11 @@ export default async function labGenerator(tree: Tree, raw: unknown): Promise<vo
     ...(o.chap === 'none'
       ? {}
       : {
+          // By reference: the secrets stay in git-ignored files beside lab.json, out of Nx's project graph.
           chap: {
             username: `${o.name}-initiator`.slice(0, 32),
-            password: chapSecret(),
-            ...(o.chap === 'mutual' ? { mutual: { username: `${o.name}-target`.slice(0, 32), password: chapSecret() } } : {}),
+            password: { file: CHAP_SECRET_FILE },
+            ...(o.chap === 'mutual' ? { mutual: { username: `${o.name}-target`.slice(0, 32), password: { file: MUTUAL_SECRET_FILE } } } : {}),
           },
         }),
     probe: o.probe,
@@ -47,6 +51,11 @@ export default async function labGenerator(tree: Tree, raw: unknown): Promise<vo
     throw error;
   }
   tree.write(file, `${JSON.stringify(spec, null, 2)}\n`);
+  if (o.chap !== 'none') {
+    tree.write(joinPathFragments(dir, '.gitignore'), '*-secret.txt\n');
+    tree.write(joinPathFragments(dir, CHAP_SECRET_FILE), `${chapSecret()}\n`);
+    if (o.chap === 'mutual') tree.write(joinPathFragments(dir, MUTUAL_SECRET_FILE), `${chapSecret()}\n`);
+  }
   await initGenerator(tree, {});
 }
 

@@ -24,5 +24,5 @@ export default async function setupTargetExecutor(raw: unknown, context: Executo
     } finally {
       await transport.close();
     }
-  });
+  }, context.root);
 }

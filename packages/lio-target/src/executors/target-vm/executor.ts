@@ -26,5 +26,5 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
     removeEndpoint(file);
     await appliance.stop();
     console.log('LIO appliance stopped');
-  });
+  }, context.root);
 }

@@ -1,12 +1,20 @@
 // Nx adapter: options (zod) → bootLab → report files + summary → { success }.
 import { isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import { bootLab, checkPortalAgrees, formatSummary, guestForwardsFor, readTargetAccess, resolveRom, writeBootReport } from '../../index';
 import type { SystemUnderTest } from '../../lib/boot';
 import { optionsSchema, type BootVmParsed } from './options';
 
 export default async function bootVm(options: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
-  const parsed = optionsSchema.safeParse(options ?? {});
+  let resolved: unknown;
+  try {
+    resolved = resolveSecretRefs(options ?? {}, { baseDir: context.root, warn: (line) => console.warn(`boot-vm: ${line}`) });
+  } catch (error) {
+    console.error(`boot-vm: ${(error as Error).message}`);
+    return { success: false };
+  }
+  const parsed = optionsSchema.safeParse(resolved);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) console.error(`boot-vm: ${issue.path.join('.') || '(options)'}: ${issue.message}`);
     return { success: false };
