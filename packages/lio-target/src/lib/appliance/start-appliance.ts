@@ -1,11 +1,20 @@
 // Boots the LIO appliance under QEMU (TCG), publishing SSH and iSCSI on free
 // host loopback ports, and returns once targetcli answers over SSH.
-import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type QemuVm } from '@ibft-lab/qemu-runner';
+import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type ConsolePhase, type QemuVm } from '@ibft-lab/qemu-runner';
 import { connectSsh, SshRefused, type Transport } from '../transport';
 import { buildAppliance } from './build-appliance';
 import type { ApplianceEndpoint } from './endpoint';
 import { freeLoopbackPort } from './free-port';
 import { APPLIANCE_READY_MARKER } from './init-script';
+
+export const APPLIANCE_SERIAL_PREFIX = '[lio-appliance] ';
+
+/** The appliance's console as a person follows it (calmLog): kernel up, ready. */
+export const APPLIANCE_PHASES: ConsolePhase[] = [
+  { pattern: /Linux version (\S+)/, label: (m) => `Linux ${m[1]} booting` },
+  { pattern: new RegExp(APPLIANCE_READY_MARKER), label: () => 'ready' },
+];
+export const APPLIANCE_ERRORS = [/Kernel panic/, /ibft-lab appliance: .*failed/, /Call Trace/];
 
 export interface StartApplianceOptions {
   cacheDir?: string;
@@ -48,7 +57,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
         },
       ],
     },
-    { log, serialPrefix: '[lio-appliance] ', signal: options.signal },
+    { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal },
   );
   const endpoint: ApplianceEndpoint = {
     host: '127.0.0.1',

@@ -2,7 +2,21 @@
 import { isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
-import { bootLab, checkPortalAgrees, formatSummary, guestForwardsFor, readTargetAccess, resolveRom, writeBootReport } from '../../index';
+import {
+  bootLab,
+  calmLog,
+  checkPortalAgrees,
+  DEFAULT_MARKER,
+  formatSummary,
+  guestForwardsFor,
+  initiatorPhases,
+  IPXE_FAILURE_PATTERNS,
+  LINUX_FAILURE_PATTERNS,
+  readTargetAccess,
+  resolveRom,
+  verboseFromEnv,
+  writeBootReport,
+} from '../../index';
 import type { SystemUnderTest } from '../../lib/boot';
 import { optionsSchema, type BootVmParsed } from './options';
 
@@ -41,7 +55,13 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
       probe: o.probe,
       systemUnderTest: o.systemUnderTest && withPathsFrom(o.systemUnderTest, fromRoot),
       deadlineSeconds: o.deadlineSeconds,
-      log: (line) => console.log(line),
+      log: calmLog({
+        serialPrefix: `[${project}] `,
+        phases: initiatorPhases(o.marker ?? DEFAULT_MARKER),
+        errors: [...IPXE_FAILURE_PATTERNS, ...LINUX_FAILURE_PATTERNS],
+        verbose: o.verbose || context.isVerbose || verboseFromEnv(),
+        print: (line) => console.log(line),
+      }).log,
       serialPrefix: `[${project}] `,
     });
     writeBootReport(report, outputDir, `${project}:boot-vm`);

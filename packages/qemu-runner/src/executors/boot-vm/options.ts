@@ -124,6 +124,10 @@ export const optionsSchema = z
     expectations: expectationsSchema.optional(),
     probe: z.boolean().default(true).describe('Boot the Linux probe after the marker and require /sys/firmware/ibft to agree.'),
     systemUnderTest: systemUnderTestSchema.optional(),
+    verbose: z
+      .boolean()
+      .default(false)
+      .describe('Stream the whole serial console (also: nx --verbose, IBFT_LAB_VERBOSE=1); by default one line per phase and error lines at once, the console in the report folder.'),
     deadlineSeconds: z.number().positive().default(300).describe('One deadline for the whole run.'),
     outputPath: z.string().optional().describe('Report folder, relative to the workspace; default dist/labs/<project>/boot-vm.'),
   })
