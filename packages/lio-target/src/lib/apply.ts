@@ -17,6 +17,8 @@ export interface ApplyOptions {
   /** Plan only; run no changing command. */
   dryRun?: boolean;
   log?: (line: string) => void;
+  /** Log each planned command (default), or only the plan's first line ("LIO plan: N command(s)"). */
+  logPlanSteps?: boolean;
 }
 
 export interface ApplyReport {
@@ -123,7 +125,7 @@ async function convergeLocked(transport: Transport, desired: ResolvedDesiredStat
   const live = await readLiveState(session);
   const first = plan(desired, live, ledger);
   const planText = formatPlan(first);
-  log(planText);
+  log(options.logPlanSteps === false ? planText.split('\n')[0] : planText);
   const report = (commandsRun: number): ApplyReport => ({
     plan: first,
     planText,
