@@ -21,4 +21,5 @@ export {
   type Mismatch,
 } from './lib/compare';
 export { canonicalAddress } from './lib/address';
+export { ibftFieldMap, type IbftField, type IbftFieldMap, type IbftRegion, type IbftRegionKind } from './lib/field-map';
 export * from './lib/structures';

@@ -1,5 +1,5 @@
 // Nx adapter: options (zod) → bootLab → report files + summary → { success }.
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import {
@@ -14,8 +14,10 @@ import {
   LINUX_FAILURE_PATTERNS,
   readTargetAccess,
   resolveRom,
+  romMode,
   verboseFromEnv,
   writeBootReport,
+  writeReportIndex,
 } from '../../index';
 import type { SystemUnderTest } from '../../lib/boot';
 import { optionsSchema, type BootVmParsed } from './options';
@@ -41,9 +43,10 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
     const initiatorFile = o.initiatorFile && fromRoot(o.initiatorFile);
     const access = initiatorFile ? readTargetAccess(initiatorFile) : undefined;
     if (access && initiatorFile) checkPortalAgrees(access, o.expectations?.targets?.[0], initiatorFile);
+    const romOption = o.rom && fromRoot(o.rom);
     const report = await bootLab({
       scriptPath: fromRoot(o.script ?? join('dist', 'labs', project, 'boot.ipxe')),
-      rom: resolveRom(o.rom && fromRoot(o.rom)),
+      rom: resolveRom(romOption),
       nic: o.nic,
       mac: o.mac,
       firmware: o.firmware,
@@ -64,8 +67,10 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
       }).log,
       serialPrefix: `[${project}] `,
     });
-    writeBootReport(report, outputDir, `${project}:boot-vm`);
-    console.log(`\n${formatSummary(report, `${project}:boot-vm`)}\n  report: ${outputDir}`);
+    writeBootReport(report, outputDir, `${project}:boot-vm`, { lab: project, nic: o.nic, firmware: o.firmware, romMode: romMode(romOption) });
+    // <labs>/<lab>/boot-vm (the default layout): the labs folder gets its index page, rebuilt from every report in it.
+    const index = basename(outputDir) === 'boot-vm' ? writeReportIndex(dirname(dirname(outputDir))).file : null;
+    console.log(`\n${formatSummary(report, `${project}:boot-vm`)}\n  report: ${join(outputDir, 'report.html')}${index ? `\n  all labs: ${index}` : ''}`);
     return { success: report.verdict === 'pass' };
   } catch (error) {
     console.error(`boot-vm: ${(error as Error).message}`);
