@@ -2,7 +2,7 @@
 // Exit codes: 0 valid table, 1 invalid or no table (problems on stderr), 2 usage error.
 import { readFileSync } from 'node:fs';
 import { decodeIbft, isValid } from './lib/decode';
-import { formatIscsiadm, formatJson, formatSysfs, formatTable } from './lib/format';
+import { formatIscsiadm, formatJson, formatSysfsBytes, formatTable } from './lib/format';
 import { type Candidate, locateIbft, NO_IBFT_FOUND } from './lib/locate';
 import type { DecodeResult, Problem } from './lib/structures';
 
@@ -25,7 +25,8 @@ Exit status: 0 valid table, 1 invalid table or none found (problems on stderr), 
 `;
 
 export interface CliIo {
-  stdout: (text: string) => void;
+  /** Text, or exact bytes (sysfs values are raw bytes, as Linux prints them). */
+  stdout: (text: string | Uint8Array) => void;
   stderr: (text: string) => void;
 }
 
@@ -117,7 +118,7 @@ function decodeCommand(args: Args, bytes: Uint8Array, io: CliIo): number {
       args.format === 'json'
         ? `${formatJson(result.table, options)}\n`
         : args.format === 'sysfs'
-          ? formatSysfs(result.table, options).map((l) => `${l}\n`).join('')
+          ? formatSysfsBytes(result.table, options)
           : args.format === 'iscsiadm'
             ? formatIscsiadm(result.table, options)
             : formatTable(result.table, options);
