@@ -9,12 +9,17 @@ export {
   sysfsFiles,
   type SysfsFile,
   formatIscsiadm,
+  predictIscsiadmFw,
+  compareIscsiadmFw,
   formatTable,
   redactTable,
   MASKED_SECRET,
   type FormatOptions,
   type JsonFormatOptions,
   type IscsiadmFormatOptions,
+  type IscsiadmFwResult,
+  type IscsiadmRecord,
+  type IscsiadmDifference,
 } from './lib/format';
 export {
   compareIbft,
