@@ -76,6 +76,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+/** How many candidates `decode` lists on stderr when a dump holds several. */
+const NOTE_CANDIDATES = 10;
 
 function problemLines(problems: Problem[]): string {
   return problems.map((p) => `${p.severity}: ${p.path || '(input)'}: ${p.message}\n`).join('');
@@ -108,7 +110,11 @@ function decodeCommand(args: Args, bytes: Uint8Array, io: CliIo): number {
       io.stderr(`error: ${NO_IBFT_FOUND}\n`);
       return 1;
     }
-    if (candidates.length > 1) io.stderr(`note: ${candidates.length} candidates:\n${candidates.map((c) => `  ${describeCandidate(c)}\n`).join('')}`);
+    if (candidates.length > 1) {
+      const shown = candidates.slice(0, NOTE_CANDIDATES).map((c) => `  ${describeCandidate(c)}\n`).join('');
+      const more = candidates.length > NOTE_CANDIDATES ? `  ... and ${candidates.length - NOTE_CANDIDATES} more (ibft locate lists them all)\n` : '';
+      io.stderr(`note: ${candidates.length} candidates:\n${shown}${more}`);
+    }
     result = decodeIbft(bytes.subarray(chosen.offset));
     // A bare table is the 'bare' candidate at offset 0; a dump's table is the first valid candidate.
     where = `at ${hex(chosen.address)} (${chosen.method})`;
