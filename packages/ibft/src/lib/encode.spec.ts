@@ -190,6 +190,13 @@ describe('encodeIbft refuses malformed specs, naming the field and the fix', () 
     expect(errors).toEqual([{ path: 'targets[2].name', message: expect.stringMatching(/no room: the string would start at byte \d+, but string offsets are 16-bit \(at most 65535\): shorten the strings/) }]);
   });
 
+  it('no error message quotes a CHAP secret', () => {
+    const hex = Buffer.from('the-real-secret').toString('hex');
+    const errors = specErrors({ targets: [{ name: TARGET, chapName: 'u', chapSecret: { value: 'typo-secret', hex }, reverseChapName: 'r', reverseChapSecret: { value: 'other', hex } }] });
+    expect(errors.map((e) => e.path)).toEqual(['targets[0].chapSecret.value', 'targets[0].reverseChapSecret.value']);
+    expect(JSON.stringify(errors)).not.toMatch(/real-secret|typo-secret|other/);
+  });
+
   it('a string longer than 65535 bytes', () => {
     expect(specErrors({ targets: [{ name: 'x'.repeat(70000) }] })).toContainEqual({ path: 'targets[0].name', message: expect.stringMatching(/at most 65535/) });
   });

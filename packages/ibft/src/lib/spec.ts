@@ -366,7 +366,8 @@ class Checker {
     return bytes;
   }
 
-  string(path: string, s: ParsedString | undefined): NormalString | null {
+  /** A string field; for a `secret` one, no message quotes its text. */
+  string(path: string, s: ParsedString | undefined, secret = false): NormalString | null {
     if (s === undefined || s === null) return null;
     if (typeof s === 'string') return this.sized(path, { path, bytes: Buffer.from(s, 'utf8') });
     if (s.masked) {
@@ -383,7 +384,9 @@ class Checker {
       if (s.value !== undefined) {
         const nul = bytes.indexOf(0);
         const says = lossyUtf8.decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
-        if (says !== s.value) this.err(`${path}.value`, `does not match hex, which reads ${JSON.stringify(says)}: remove value (hex is the bytes) or make them agree`);
+        if (says !== s.value) {
+          this.err(`${path}.value`, `does not match hex${secret ? '' : `, which reads ${JSON.stringify(says)}`}: remove value (hex is the bytes) or make them agree`);
+        }
       }
     } else if (s.value !== undefined) {
       bytes = Buffer.from(s.value, 'utf8');
@@ -630,9 +633,9 @@ function normalize(p: Parsed): SpecResult {
     b.set(c.lun(`${path}.lun`, t.lun), 24);
     const name = c.string(`${path}.name`, t.name);
     const chapName = c.string(`${path}.chapName`, t.chapName);
-    const chapSecret = c.string(`${path}.chapSecret`, t.chapSecret);
+    const chapSecret = c.string(`${path}.chapSecret`, t.chapSecret, true);
     const reverseChapName = c.string(`${path}.reverseChapName`, t.reverseChapName);
-    const reverseChapSecret = c.string(`${path}.reverseChapSecret`, t.reverseChapSecret);
+    const reverseChapSecret = c.string(`${path}.reverseChapSecret`, t.reverseChapSecret, true);
     let chapType = t.chapType;
     if (chapType !== undefined && !(chapType in CHAP_TYPE_NAMES)) {
       c.err(`${path}.chapType`, `is ${chapType}; encode writes 0 (none), 1 (chap) or 2 (mutual)`);
