@@ -65,7 +65,6 @@ export function writeBootReport(report: BootReport, dir: string, suiteName = 'bo
   // A CHAP table's bytes carry the secret in clear: ibft.bin then holds the
   // table with the secret bytes zeroed (same length, checksum no longer 0).
   const tableBytes = report.ibftBytes && report.ibft ? (tableHasSecret(report) ? zeroSecrets(report) : report.ibftBytes) : null;
-  write('report.json', `${JSON.stringify(document, null, 2)}\n`);
   write('junit.xml', formatJunit(report, suiteName));
   write('serial.log', report.serialLog);
   write('ibft.sysfs.txt', report.sysfsLines.length ? `${report.sysfsLines.join('\n')}\n` : '');
@@ -79,6 +78,8 @@ export function writeBootReport(report: BootReport, dir: string, suiteName = 'bo
     ...(basename(dir) === 'boot-vm' ? { indexHref: '../../index.html' } : {}),
   });
   write('report.html', withoutSecrets(page, report));
+  // Last: the index takes a folder with report.json for a finished report (another lab's run may be reading it now).
+  write('report.json', `${JSON.stringify(document, null, 2)}\n`);
   return { dir, files };
 }
 
