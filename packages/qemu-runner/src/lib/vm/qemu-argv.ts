@@ -130,6 +130,12 @@ export function buildQemuArgv(spec: VmSpec): string[] {
     const device = [nic.model, `netdev=${id}`];
     if (nic.mac) device.push(`mac=${nic.mac.toLowerCase()}`);
     if (nic.romfile) device.push(`romfile=${optionValue(nic.romfile)}`);
+    for (const [name, value] of Object.entries(nic.properties ?? {})) {
+      if (!/^[a-z][a-z0-9_-]*$/.test(name) || ['netdev', 'mac', 'romfile', 'bootindex', 'id'].includes(name)) {
+        throw new VmSpecError(`nics[${i}].properties.${name}`, 'is not a free -device property name', 'use a lowercase QEMU property such as disable-legacy (netdev, mac, romfile, bootindex are set from their own fields)');
+      }
+      device.push(`${name}=${optionValue(value)}`);
+    }
     // bootindex puts the NIC first for OVMF too, which ignores -boot's legacy order.
     if (bootFromNetwork && i === 0) device.push('bootindex=1');
     argv.push('-device', device.join(','));
@@ -137,6 +143,18 @@ export function buildQemuArgv(spec: VmSpec): string[] {
   if (bootFromNetwork) {
     if (spec.nics.length === 0) throw new VmSpecError('bootFromNetwork', 'no NIC to boot from', 'add a NIC or set bootFromNetwork false');
     argv.push('-boot', 'n');
+  }
+
+  for (const [i, drive] of (spec.drives ?? []).entries()) {
+    if (!drive.path) throw new VmSpecError(`drives[${i}].path`, 'missing', 'give the path of a disk image');
+    if (drive.format !== 'raw' && drive.format !== 'qcow2') {
+      throw new VmSpecError(`drives[${i}].format`, `unknown format ${JSON.stringify(drive.format)}`, "use 'raw' or 'qcow2' (QEMU must not guess: a guessed raw image can be rewritten as another format)");
+    }
+    const iface = drive.interface ?? 'virtio';
+    if (iface !== 'virtio') throw new VmSpecError(`drives[${i}].interface`, `unknown interface ${JSON.stringify(iface)}`, "use 'virtio'");
+    const parts = [`file=${optionValue(drive.path)}`, `if=${iface}`, `format=${drive.format}`];
+    if (drive.snapshot) parts.push('snapshot=on');
+    argv.push('-drive', parts.join(','));
   }
 
   if (spec.kernel) {

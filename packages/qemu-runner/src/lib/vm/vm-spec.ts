@@ -52,7 +52,22 @@ export interface NicSpec {
   /** Option ROM for this NIC (a built iPXE ROM, or the distro's stock ROM). */
   romfile?: string;
   mac?: string;
+  /** More `-device` properties, e.g. { 'disable-legacy': 'on' } for Debian's virtio iPXE ROMs (PCI id 1af4:1041). */
+  properties?: Record<string, string>;
   netdev: NetdevSpec;
+}
+
+/** A disk image the guest sees (`-drive`). */
+export interface DriveSpec {
+  path: string;
+  format: 'raw' | 'qcow2';
+  /** Default virtio (the guest's /dev/vda, /dev/vdb, … in order). */
+  interface?: 'virtio';
+  /**
+   * Copy-on-write: the guest's writes go to a temporary overlay QEMU throws
+   * away, the file itself is opened read-only and never written.
+   */
+  snapshot?: boolean;
 }
 
 export interface KernelSpec {
@@ -78,6 +93,7 @@ export interface VmSpec {
   uefi?: UefiFirmwarePaths;
   kernel?: KernelSpec;
   nics: NicSpec[];
+  drives?: DriveSpec[];
   /** Boot the first NIC's ROM first, so no key press is needed (default true when there is no kernel). */
   bootFromNetwork?: boolean;
   serialFile: string;
