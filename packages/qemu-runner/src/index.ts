@@ -6,3 +6,4 @@ export * from './lib/probe';
 export * from './lib/boot';
 export * from './lib/report';
 export * from './lib/lab';
+export * from './lib/os-image';
