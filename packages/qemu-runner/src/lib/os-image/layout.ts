@@ -54,7 +54,8 @@ export function sfdiskScript(layout: DiskLayout, diskId: string): string {
 /** GRUB modules built into core.img (BIOS) and BOOTX64.EFI (UEFI); grub-mkimage adds their dependencies. */
 export const GRUB_MODULES = {
   'i386-pc': ['biosdisk', 'part_msdos', 'ext2', 'linux', 'search', 'search_label', 'serial', 'terminal', 'echo'],
-  'x86_64-efi': ['part_msdos', 'ext2', 'fat', 'linux', 'search', 'search_label', 'serial', 'terminal', 'echo'],
+  // efi_gop: without a video mode GRUB's EFI linux loader prints "error: no suitable video mode found" (and boots blind).
+  'x86_64-efi': ['part_msdos', 'ext2', 'fat', 'linux', 'search', 'search_label', 'serial', 'terminal', 'echo', 'efi_gop'],
 } as const;
 
 export type GrubPlatform = keyof typeof GRUB_MODULES;
