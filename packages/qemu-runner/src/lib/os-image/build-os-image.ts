@@ -43,12 +43,21 @@ export function osImageBuildUnavailable(): string | undefined {
   return undefined;
 }
 
+export interface BootFiles {
+  kernel: string;
+  kernelBytes: number;
+  initrd: string;
+  initrdBytes: number;
+}
+
 export interface BuiltOsImage {
   /** disk.img inside the folder. */
   path: string;
   sha256: string;
   sizeBytes: number;
   kernelVersion: string;
+  /** What GRUB reads from the root partition at boot (a bench divides their size by GRUB's read time). */
+  bootFiles: BootFiles;
   /** "name version" of every package in the root (dpkg's own record). */
   packages: string[];
   layout: DiskLayout;
@@ -185,6 +194,7 @@ export async function buildOsImage(options: BuildOsImageOptions): Promise<BuiltO
   const initrdPath = `/boot/initrd.img-${kernelVersion}`;
   if (!existsSync(join(rootfs, initrdPath))) throw new Error(`the root has no ${initrdPath} (update-initramfs did not run?)`);
   const initrdBytes = statSync(join(rootfs, initrdPath)).size;
+  const kernelBytes = statSync(join(rootfs, kernelPath)).size;
   // An initramfs without open-iscsi's script or the iBFT module cannot log in: say so now, not after a boot.
   const listing = readFileSync(initrdListing, 'utf8');
   for (const needed of ['scripts/local-top/iscsi', 'sbin/iscsistart', 'iscsi_ibft.ko', 'virtio_net.ko']) {
@@ -236,6 +246,7 @@ export async function buildOsImage(options: BuildOsImageOptions): Promise<BuiltO
     sha256,
     sizeBytes: statSync(image).size,
     kernelVersion,
+    bootFiles: { kernel: kernelPath, kernelBytes, initrd: initrdPath, initrdBytes },
     packages,
     layout,
     seconds: { rootfs: rootfsSeconds, disk: diskSeconds, total: (Date.now() - started) / 1000 },

@@ -9,13 +9,13 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { withWritableCache } from '../guest/cache-dir';
 import { registerLiveVm, unregisterLiveVm, type LiveVm } from '../vm/live-vms';
-import { buildOsImage, osImageBuildUnavailable, removeBuildTree } from './build-os-image';
+import { buildOsImage, osImageBuildUnavailable, removeBuildTree, type BootFiles } from './build-os-image';
 import { grubConfig, GRUB_MODULES, MIN_IMAGE_MIB, ESP_MIB } from './layout';
 import { OS_IMAGE_RECIPES, type OsImageRecipe } from './recipes';
 import { resolveImagePackages } from './resolve-packages';
 
 /** Bump when build-os-image.ts or layout.ts change what they make. */
-export const OS_IMAGE_BUILDER_VERSION = 1;
+export const OS_IMAGE_BUILDER_VERSION = 2;
 
 export interface EnsureOsImageOptions {
   cacheDir: string;
@@ -31,6 +31,8 @@ export interface OsImage {
   key: string;
   recipe: string;
   kernelVersion: string;
+  /** The kernel and initrd GRUB loads, with their sizes. */
+  bootFiles: BootFiles;
   /** True when this call built it; false for a cache hit. */
   built: boolean;
   /** Seconds the build took (of this call, or of the build that made the entry). */
@@ -44,6 +46,7 @@ interface Manifest {
   sha256: string;
   sizeBytes: number;
   kernelVersion: string;
+  bootFiles: BootFiles;
   buildSeconds: OsImage['buildSeconds'];
   packages: string[];
 }
@@ -90,6 +93,7 @@ function toImage(dir: string, manifest: Manifest, built: boolean): OsImage {
     key: manifest.key,
     recipe: manifest.recipe,
     kernelVersion: manifest.kernelVersion,
+    bootFiles: manifest.bootFiles,
     built,
     buildSeconds: manifest.buildSeconds,
   };
@@ -131,6 +135,7 @@ export async function ensureOsImage(options: EnsureOsImageOptions): Promise<OsIm
         sha256: built.sha256,
         sizeBytes: built.sizeBytes,
         kernelVersion: built.kernelVersion,
+        bootFiles: built.bootFiles,
         buildSeconds: built.seconds,
         packages: built.packages,
       };
