@@ -5,3 +5,4 @@ export * from './lib/guest';
 export * from './lib/probe';
 export * from './lib/boot';
 export * from './lib/report';
+export * from './lib/os-image';

@@ -111,3 +111,50 @@ describe('plan', () => {
     expect(() => plan(desired, fixture(CAPTURED), emptyLedger('lab1'))).toThrow(OwnershipError);
   });
 });
+
+describe('plan: a block backstore (an appliance disk, /dev/vda)', () => {
+  // Captured from the real appliance with a disk attached (CAPTURE_DISK, test/support/capture-fixture.ts).
+  const oslun: DesiredStateInput = JSON.parse(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', 'appliance-oslun.desired.json'), 'utf8'));
+  const captured = () => fixture('appliance-oslun.saveconfig.json');
+  const ledger = { ...emptyLedger('oslun'), targets: ['iqn.2024-01.org.ibft-lab:oslun'] };
+  const target = '/iscsi/iqn.2024-01.org.ibft-lab:oslun/tpg1';
+
+  it('creates it with dev=, exports it as LUN 0 and creates no file', () => {
+    const p = plan(parseDesiredState(oslun), EMPTY_LIVE_STATE, emptyLedger('oslun'));
+    expect(p.steps.map((s) => renderStep(s))).toEqual([
+      '/backstores/block create name=ibftlab_oslun_os dev=/dev/vda',
+      '/iscsi create wwn=iqn.2024-01.org.ibft-lab:oslun',
+      `${target}/luns create storage_object=/backstores/block/ibftlab_oslun_os lun=0 add_mapped_luns=false`,
+      `${target}/acls create wwn=iqn.2010-04.org.ipxe:oslun-initiator add_mapped_luns=false`,
+      `${target}/acls/iqn.2010-04.org.ipxe:oslun-initiator create mapped_lun=0 tpg_lun_or_backstore=0 write_protect=0`,
+      `${target}/acls/iqn.2010-04.org.ipxe:oslun-initiator set auth userid=oslun-user password=********`,
+      `${target} set attribute authentication=1 generate_node_acls=0 demo_mode_write_protect=0 cache_dynamic_acls=0`,
+    ]);
+    expect(p.createsFiles).toEqual([]);
+  });
+
+  it('is empty against what rtslib dumps for it', () => {
+    expect(formatPlan(plan(parseDesiredState(oslun), captured(), ledger))).toBe('LIO plan: nothing to do');
+  });
+
+  it('moved to another disk: the LUN goes first, the backstore is recreated on /dev/vdb and mapped again', () => {
+    const moved = structuredClone(oslun) as any;
+    moved.backstores[0].device = '/dev/vdb';
+    expect(plan(parseDesiredState(moved), captured(), ledger).steps.map((s) => renderStep(s))).toEqual([
+      `${target}/luns delete lun=0`,
+      '/backstores/block delete name=ibftlab_oslun_os',
+      '/backstores/block create name=ibftlab_oslun_os dev=/dev/vdb',
+      `${target}/luns create storage_object=/backstores/block/ibftlab_oslun_os lun=0 add_mapped_luns=false`,
+      `${target}/acls/iqn.2010-04.org.ipxe:oslun-initiator create mapped_lun=0 tpg_lun_or_backstore=0 write_protect=0`,
+    ]);
+  });
+
+  it('teardown deletes the target and the block backstore, and no file (the disk is not the lab\'s file)', () => {
+    const p = plan(parseDesiredState({ lab: 'oslun' }), captured(), ledger);
+    expect(p.steps.map((s) => renderStep(s))).toEqual(['/iscsi delete wwn=iqn.2024-01.org.ibft-lab:oslun', '/backstores/block delete name=ibftlab_oslun_os']);
+  });
+
+  it('refuses a device path targetcli cannot carry', () => {
+    expect(() => parseDesiredState({ lab: 'oslun', backstores: [{ kind: 'block', name: 'os', device: '/dev/vd a' }] })).toThrow(/backstores\[0\]\.device/);
+  });
+});

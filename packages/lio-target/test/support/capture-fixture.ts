@@ -1,12 +1,14 @@
 // Captures `targetcli saveconfig` JSON from the real appliance after applying
 // a lab, for the unit-test fixtures: `node -r ./tools/register-ts.js
-// packages/lio-target/test/support/capture-fixture.ts <desired.json> <out.json>`.
+// packages/lio-target/test/support/capture-fixture.ts <desired.json> <out.json> [foreign-sh]`.
+// CAPTURE_DISK=<raw image> attaches it to the appliance (its /dev/vda, for block backstores).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { applyDesiredState, readLiveState, startAppliance, targetcliSession } from '../../src';
 
 (async () => {
   const [desiredFile, outFile, foreign] = process.argv.slice(2);
-  const appliance = await startAppliance();
+  const disk = process.env.CAPTURE_DISK;
+  const appliance = await startAppliance({ disks: disk ? [{ path: disk, format: 'raw' }] : [] });
   try {
     const transport = await appliance.connect();
     if (foreign) await transport.run(['sh', '-c', foreign]);

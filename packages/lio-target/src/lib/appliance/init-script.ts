@@ -1,11 +1,13 @@
 // The appliance's /init (busybox sh). Order matters (facts.md): configfs
-// before LIO, virtio_pci before virtio_net, a system D-Bus before targetcli.
+// before LIO, virtio_pci before virtio_net and virtio_blk (the disks
+// startAppliance gives it: /dev/vda, /dev/vdb, …), a system D-Bus before targetcli.
 export const APPLIANCE_READY_MARKER = 'ibft-lab appliance: ready';
 
 export const APPLIANCE_MODULES = [
   'configfs',
   'virtio_pci',
   'virtio_net',
+  'virtio_blk',
   'target_core_mod',
   'target_core_file',
   'target_core_iblock',
@@ -22,7 +24,7 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 mkdir -p /var/tmp /var/lib/ibft-lab /run/lock /etc/target /etc/rtslib-fb-target
-for m in configfs virtio_pci virtio_net target_core_mod target_core_file target_core_iblock iscsi_target_mod; do
+for m in ${APPLIANCE_MODULES.join(' ')}; do
   modprobe "$m" || echo "ibft-lab appliance: modprobe $m failed"
 done
 grep -q " /sys/kernel/config " /proc/mounts || mount -t configfs configfs /sys/kernel/config

@@ -1,5 +1,6 @@
 // Boots the LIO appliance under QEMU (TCG), publishing SSH and iSCSI on free
 // host loopback ports, and returns once targetcli answers over SSH.
+import { existsSync, statSync } from 'node:fs';
 import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type ConsolePhase, type QemuVm } from '@ibft-lab/qemu-runner';
 import { connectSsh, SshRefused, type Transport } from '../transport';
 import { buildAppliance } from './build-appliance';
@@ -16,8 +17,27 @@ export const APPLIANCE_PHASES: ConsolePhase[] = [
 ];
 export const APPLIANCE_ERRORS = [/Kernel panic/, /ibft-lab appliance: .*failed/, /Call Trace/];
 
+/**
+ * A disk image the appliance serves, e.g. as a `block` backstore. It is
+ * attached copy-on-write (QEMU snapshot=on): writes from initiators land in a
+ * throw-away overlay, the file itself is never written, and nothing of it is
+ * copied into the appliance's RAM. The n-th disk is /dev/vda, /dev/vdb, …
+ */
+export interface ApplianceDisk {
+  path: string;
+  format: 'raw' | 'qcow2';
+}
+
+/** The appliance's device name for its n-th disk: /dev/vda, /dev/vdb, … */
+export function applianceDiskDevice(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index > 25) throw new Error(`disks[${index}]: the appliance names at most 26 disks (/dev/vda to /dev/vdz)`);
+  return `/dev/vd${String.fromCharCode(97 + index)}`;
+}
+
 export interface StartApplianceOptions {
   cacheDir?: string;
+  /** Disk images attached copy-on-write as /dev/vda, /dev/vdb, … (in this order). */
+  disks?: ApplianceDisk[];
   memoryMiB?: number;
   /** How long boot + first targetcli answer may take. */
   readyDeadlineMs?: number;
@@ -39,6 +59,14 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   const deadline = Date.now() + deadlineMs;
   // Say what is missing before minutes of image building, not after.
   checkQemu();
+  const disks = options.disks ?? [];
+  disks.forEach((disk, i) => {
+    applianceDiskDevice(i);
+    if (!disk.path || !existsSync(disk.path) || !statSync(disk.path).isFile()) {
+      throw new Error(`disks[${i}].path: ${disk.path || '(none)'} is not a file; give the path of a raw or qcow2 disk image`);
+    }
+    if (disk.format !== 'raw' && disk.format !== 'qcow2') throw new Error(`disks[${i}].format: use 'raw' or 'qcow2', not ${JSON.stringify(disk.format)}`);
+  });
   const cacheDir = options.cacheDir ?? workspaceCacheDir();
   const image = await withWritableCache(cacheDir, () => buildAppliance({ cacheDir, log }));
   const sshPort = await freeLoopbackPort();
@@ -56,6 +84,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
           netdev: { kind: 'user', hostForwards: [{ hostPort: sshPort, guestPort: 22 }, { hostPort: iscsiPort, guestPort: 3260 }] },
         },
       ],
+      drives: disks.map((disk) => ({ path: disk.path, format: disk.format, interface: 'virtio' as const, snapshot: true })),
     },
     { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal },
   );

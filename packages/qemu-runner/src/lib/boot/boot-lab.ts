@@ -28,7 +28,7 @@ import {
   unmatchedExpectations,
   SUT_INITRD,
   SUT_KERNEL,
-  systemUnderTestDisks,
+  systemUnderTestDrives,
   systemUnderTestLines,
   type SystemUnderTest,
   type SystemUnderTestResult,
@@ -275,7 +275,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
         memoryMiB,
         firmware,
         nics: [{ model: nic, romfile: rom, mac: options.mac ?? DEFAULT_MAC, netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe', guestForwards: options.guestForwards } }],
-        disks: sut ? systemUnderTestDisks(sut) : [],
+        drives: sut ? systemUnderTestDrives(sut) : [],
         // A system that reboots (`sanboot || reboot`, a failed installer) ends the run instead of looping.
         extraArgs: sut ? ['-no-reboot'] : [],
       },
@@ -317,7 +317,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
 
     let bootFailure: string | null = null;
     if (sut) {
-      const awaited = await awaitExpectations(vm, sut, afterMarker, remaining);
+      const awaited = await awaitExpectations(vm, sut, afterMarker);
       report.boot = awaited.result;
       bootFailure = awaited.failure;
     }

@@ -4,11 +4,10 @@
 // serial expectations: ordered patterns, each within its own deadline, and
 // patterns that fail the run at once.
 import { existsSync } from 'node:fs';
-import type { DiskSpec, QemuVm } from '../vm';
-import { SerialFailure } from '../vm';
+import { expectSerial, type DriveSpec, type QemuVm } from '../vm';
 import { IPXE_FAILURE_PATTERNS, LINUX_FAILURE_PATTERNS } from './ipxe-failures';
 
-export interface SerialExpectation {
+export interface BootExpectation {
   /** A regular expression (JavaScript syntax) matched on the plain serial text. */
   pattern: string;
   /** Counted from the previous expectation's match (the first: from the script's marker). */
@@ -32,7 +31,7 @@ export interface ExitUnderTest {
 }
 
 export type SystemUnderTest = (KernelUnderTest | SanbootUnderTest | ExitUnderTest) & {
-  expect: SerialExpectation[];
+  expect: BootExpectation[];
   /** Patterns that fail the run as soon as they appear; default DEFAULT_FAIL_ON. */
   failOn?: string[];
 };
@@ -122,11 +121,11 @@ export function systemUnderTestLines(sut: SystemUnderTest): string[] {
   return ['exit'];
 }
 
-/** The media the firmware boots after `exit`. */
-export function systemUnderTestDisks(sut: SystemUnderTest): DiskSpec[] {
+/** The media the firmware boots after `exit`: IDE, which every firmware and installer can boot. */
+export function systemUnderTestDrives(sut: SystemUnderTest): DriveSpec[] {
   if (sut.kind !== 'exit') return [];
-  if (sut.media?.cdrom) return [{ path: sut.media.cdrom, media: 'cdrom' }];
-  if (sut.media?.disk) return [{ path: sut.media.disk, media: 'disk', format: sut.media.disk.endsWith('.qcow2') ? 'qcow2' : 'raw', snapshot: true }];
+  if (sut.media?.cdrom) return [{ path: sut.media.cdrom, format: 'raw', interface: 'ide', media: 'cdrom' }];
+  if (sut.media?.disk) return [{ path: sut.media.disk, format: sut.media.disk.endsWith('.qcow2') ? 'qcow2' : 'raw', interface: 'ide', snapshot: true }];
   return [];
 }
 
@@ -141,36 +140,23 @@ export function unmatchedExpectations(sut: SystemUnderTest): SystemUnderTestResu
 }
 
 /**
- * Waits for each expectation in order, from serial offset `from`. Stops at the
- * first that does not match in time, or at a fail pattern; the rest stay unmatched.
+ * Waits for each expectation in order (expectSerial), from serial offset `from`.
+ * Stops at the first that does not match in time, or at a fail pattern; the rest stay unmatched.
  */
-export async function awaitExpectations(
-  vm: QemuVm,
-  sut: SystemUnderTest,
-  from: number,
-  remainingMs: () => number,
-): Promise<{ result: SystemUnderTestResult; failure: string | null }> {
+export async function awaitExpectations(vm: QemuVm, sut: SystemUnderTest, from: number): Promise<{ result: SystemUnderTestResult; failure: string | null }> {
   const failOn = [...IPXE_FAILURE_PATTERNS, ...LINUX_FAILURE_PATTERNS, ...(sut.failOn ?? DEFAULT_FAIL_ON).map((p) => new RegExp(p))];
-  const { expectations } = unmatchedExpectations(sut);
-  let offset = from;
-  let failedOn: string | null = null;
-  let failure: string | null = null;
-  for (const [i, expectation] of expectations.entries()) {
-    try {
-      const match = await vm.waitForSerial(new RegExp(expectation.pattern), {
-        deadlineMs: Math.min(expectation.withinSeconds * 1000, remainingMs()),
-        failOn,
-        from: offset,
-      });
-      offset += (match.index ?? 0) + match[0].length;
-      expectation.matched = true;
-      expectation.atSeconds = Math.round((Date.now() - vm.startedAt) / 100) / 10;
-    } catch (error) {
-      if (error instanceof SerialFailure) failedOn = error.line;
-      failure = `${sut.kind}: expectation ${i + 1} /${expectation.pattern}/ did not match within ${expectation.withinSeconds} s: ${(error as Error).message}`;
-      break;
-    }
-  }
-  const verdict = expectations.every((e) => e.matched) ? 'pass' : 'fail';
-  return { result: { kind: sut.kind, verdict, expectations, failedOn }, failure };
+  const steps = sut.expect.map((e) => ({ pattern: new RegExp(e.pattern), withinSeconds: e.withinSeconds, name: `/${e.pattern}/` }));
+  const results = await expectSerial(vm, steps, { failOn, from });
+  const expectations: ExpectationResult[] = results.map((r, i) => ({
+    pattern: sut.expect[i].pattern,
+    withinSeconds: sut.expect[i].withinSeconds,
+    matched: r.matched,
+    atSeconds: r.atSeconds === null ? null : Math.round(r.atSeconds * 10) / 10,
+  }));
+  const failedAt = results.findIndex((r) => !r.matched);
+  const failed = results[failedAt];
+  const failure = failed
+    ? `${sut.kind}: expectation ${failedAt + 1} /${sut.expect[failedAt].pattern}/ did not match within ${sut.expect[failedAt].withinSeconds} s: ${failed.failure ?? 'not reached'}`
+    : null;
+  return { result: { kind: sut.kind, verdict: failed ? 'fail' : 'pass', expectations, failedOn: failed?.failedOn ?? null }, failure };
 }

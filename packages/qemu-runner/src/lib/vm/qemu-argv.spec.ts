@@ -82,6 +82,26 @@ describe('buildQemuArgv', () => {
     ]);
   });
 
+  it('adds NIC properties (disable-legacy for Debian\'s virtio ROMs) and refuses ones it sets itself', () => {
+    const nic = { model: 'virtio-net-pci', romfile: '/r.rom', properties: { 'disable-legacy': 'on' }, netdev: { kind: 'user' as const } };
+    expect(pairs(buildQemuArgv({ ...base, nics: [nic] }), '-device')).toEqual(['virtio-net-pci,netdev=net0,romfile=/r.rom,disable-legacy=on,bootindex=1']);
+    expect(() => buildQemuArgv({ ...base, nics: [{ ...nic, properties: { romfile: '/x' } }] })).toThrow(/^nics\[0\]\.properties\.romfile: /);
+    expect(() => buildQemuArgv({ ...base, nics: [{ ...nic, properties: { 'a,b': 'x' } }] })).toThrow(VmSpecError);
+  });
+
+  it('adds disks as virtio drives, copy-on-write when asked, format always given', () => {
+    const argv = buildQemuArgv({
+      ...base,
+      drives: [
+        { path: '/img/os,1.img', format: 'raw', snapshot: true },
+        { path: '/img/b.qcow2', format: 'qcow2' },
+      ],
+    });
+    expect(pairs(argv, '-drive')).toEqual(['file=/img/os,,1.img,if=virtio,format=raw,snapshot=on', 'file=/img/b.qcow2,if=virtio,format=qcow2']);
+    expect(() => buildQemuArgv({ ...base, drives: [{ path: '/a', format: 'vmdk' as never }] })).toThrow(/^drives\[0\]\.format: /);
+    expect(() => buildQemuArgv({ ...base, drives: [{ path: '', format: 'raw' }] })).toThrow(/^drives\[0\]\.path: /);
+  });
+
   it('adds kernel, initrd and append, and then does not force network boot', () => {
     const argv = buildQemuArgv({ ...base, kernel: { path: '/k/vmlinuz', initrd: '/k/initrd', append: 'console=ttyS0' } });
     expect(pairs(argv, '-kernel')).toEqual(['/k/vmlinuz']);

@@ -130,6 +130,12 @@ export function buildQemuArgv(spec: VmSpec): string[] {
     const device = [nic.model, `netdev=${id}`];
     if (nic.mac) device.push(`mac=${nic.mac.toLowerCase()}`);
     if (nic.romfile) device.push(`romfile=${optionValue(nic.romfile)}`);
+    for (const [name, value] of Object.entries(nic.properties ?? {})) {
+      if (!/^[a-z][a-z0-9_-]*$/.test(name) || ['netdev', 'mac', 'romfile', 'bootindex', 'id'].includes(name)) {
+        throw new VmSpecError(`nics[${i}].properties.${name}`, 'is not a free -device property name', 'use a lowercase QEMU property such as disable-legacy (netdev, mac, romfile, bootindex are set from their own fields)');
+      }
+      device.push(`${name}=${optionValue(value)}`);
+    }
     // bootindex puts the NIC first for OVMF too, which ignores -boot's legacy order.
     if (bootFromNetwork && i === 0) device.push('bootindex=1');
     argv.push('-device', device.join(','));
@@ -139,12 +145,26 @@ export function buildQemuArgv(spec: VmSpec): string[] {
     argv.push('-boot', 'n');
   }
 
-  for (const [i, disk] of (spec.disks ?? []).entries()) {
-    const cdrom = disk.media === 'cdrom';
-    const drive = [`if=none`, `id=disk${i}`, `file=${optionValue(disk.path)}`, `format=${disk.format ?? 'raw'}`, `media=${cdrom ? 'cdrom' : 'disk'}`];
-    drive.push(cdrom ? 'readonly=on' : `snapshot=${disk.snapshot === false ? 'off' : 'on'}`);
-    argv.push('-drive', drive.join(','));
-    argv.push('-device', `${cdrom ? 'ide-cd' : 'ide-hd'},drive=disk${i},bootindex=${i + 2}`);
+  for (const [i, drive] of (spec.drives ?? []).entries()) {
+    if (!drive.path) throw new VmSpecError(`drives[${i}].path`, 'missing', 'give the path of a disk image');
+    if (drive.format !== 'raw' && drive.format !== 'qcow2') {
+      throw new VmSpecError(`drives[${i}].format`, `unknown format ${JSON.stringify(drive.format)}`, "use 'raw' or 'qcow2' (QEMU must not guess: a guessed raw image can be rewritten as another format)");
+    }
+    const iface = drive.interface ?? 'virtio';
+    if (iface !== 'virtio' && iface !== 'ide') throw new VmSpecError(`drives[${i}].interface`, `unknown interface ${JSON.stringify(iface)}`, "use 'virtio' or 'ide'");
+    const cdrom = drive.media === 'cdrom';
+    if (iface === 'virtio' && !cdrom) {
+      const parts = [`file=${optionValue(drive.path)}`, `if=virtio`, `format=${drive.format}`];
+      if (drive.snapshot) parts.push('snapshot=on');
+      argv.push('-drive', parts.join(','));
+      continue;
+    }
+    // An IDE disk or CD gets a bootindex after the NIC's, so the firmware boots it when iPXE exits.
+    const parts = [`if=none`, `id=drive${i}`, `file=${optionValue(drive.path)}`, `format=${drive.format}`, `media=${cdrom ? 'cdrom' : 'disk'}`];
+    if (cdrom) parts.push('readonly=on');
+    else if (drive.snapshot) parts.push('snapshot=on');
+    argv.push('-drive', parts.join(','));
+    argv.push('-device', `${cdrom ? 'ide-cd' : 'ide-hd'},drive=drive${i},bootindex=${i + 2}`);
   }
 
   if (spec.kernel) {

@@ -90,3 +90,71 @@ export class SerialConsole {
     this.loggedUpTo = end;
   }
 }
+
+/** One step of a boot as the serial console shows it. */
+export interface SerialExpectation {
+  pattern: RegExp | string;
+  /** Deadline for this step, counted from the previous step's match (the first: from the call). */
+  withinSeconds: number;
+  /** A short name for reports (default: the pattern). */
+  name?: string;
+}
+
+export interface SerialExpectationResult {
+  name: string;
+  pattern: string;
+  matched: boolean;
+  /** Seconds from QEMU's start to when the line was seen; null when it was not. */
+  atSeconds: number | null;
+  /** The text the pattern matched. */
+  text: string | null;
+  /** Why this step failed (deadline, a fail pattern's line, QEMU gone); the steps after it are not tried. */
+  failure?: string;
+  /** The console line that failed it, when a fail pattern did. */
+  failedOn?: string;
+}
+
+/** What expectSerial needs of a VM (QemuVm has it). */
+export interface SerialWaiter {
+  startedAt: number;
+  waitForSerial(pattern: RegExp | string, options: { deadlineMs: number; failOn?: RegExp[]; from?: number }): Promise<RegExpMatchArray>;
+}
+
+/**
+ * Waits for `expectations` in order on the serial console, each after the
+ * previous one's match and within its own deadline; a line matching `failOn`
+ * before the awaited one ends the run at once. Never throws for a boot that
+ * goes wrong: every step gets a result, the first unmet one says why, the
+ * rest are unmatched. A lab reads its verdict and its phase timings from it.
+ */
+export async function expectSerial(
+  vm: SerialWaiter,
+  expectations: SerialExpectation[],
+  options: { failOn?: RegExp[]; from?: number } = {},
+): Promise<SerialExpectationResult[]> {
+  const results: SerialExpectationResult[] = expectations.map((e) => ({
+    name: e.name ?? String(e.pattern),
+    pattern: String(e.pattern),
+    matched: false,
+    atSeconds: null,
+    text: null,
+  }));
+  let from = options.from ?? 0;
+  for (const [i, step] of expectations.entries()) {
+    if (!(step.withinSeconds > 0)) throw new Error(`expectations[${i}].withinSeconds: ${step.withinSeconds} is not a positive number of seconds`);
+    try {
+      const match = await vm.waitForSerial(step.pattern, { deadlineMs: step.withinSeconds * 1000, failOn: options.failOn, from });
+      results[i].matched = true;
+      results[i].atSeconds = (Date.now() - vm.startedAt) / 1000;
+      results[i].text = match[0];
+      from += (match.index ?? 0) + match[0].length;
+    } catch (error) {
+      const message = (error as Error).message;
+      results[i].failure = /within \d+ ms$/.test(message) ? `no ${results[i].name} within ${step.withinSeconds} s` : message;
+      const line = (error as { line?: unknown }).line; // a SerialFailure names the line
+      if (typeof line === 'string') results[i].failedOn = line;
+      break;
+    }
+  }
+  return results;
+}

@@ -52,22 +52,30 @@ export interface NicSpec {
   /** Option ROM for this NIC (a built iPXE ROM, or the distro's stock ROM). */
   romfile?: string;
   mac?: string;
+  /** More `-device` properties, e.g. { 'disable-legacy': 'on' } for Debian's virtio iPXE ROMs (PCI id 1af4:1041). */
+  properties?: Record<string, string>;
   netdev: NetdevSpec;
+}
+
+/** A disk image the guest sees (`-drive`). */
+export interface DriveSpec {
+  path: string;
+  format: 'raw' | 'qcow2';
+  /** virtio (default: the guest's /dev/vda, /dev/vdb, … in order) or ide (what any firmware and installer can boot). */
+  interface?: 'virtio' | 'ide';
+  /** A CD-ROM (an installer ISO; always read-only) or a disk (default). */
+  media?: 'disk' | 'cdrom';
+  /**
+   * Copy-on-write: the guest's writes go to a temporary overlay QEMU throws
+   * away, the file itself is opened read-only and never written.
+   */
+  snapshot?: boolean;
 }
 
 export interface KernelSpec {
   path: string;
   initrd?: string;
   append?: string;
-}
-
-export interface DiskSpec {
-  path: string;
-  format?: 'raw' | 'qcow2';
-  /** A CD-ROM (an installer ISO; read-only) or a disk. */
-  media?: 'disk' | 'cdrom';
-  /** Disks: the guest's writes go to a temporary overlay, never to the file (default true). */
-  snapshot?: boolean;
 }
 
 export interface UefiFirmwarePaths {
@@ -87,8 +95,8 @@ export interface VmSpec {
   uefi?: UefiFirmwarePaths;
   kernel?: KernelSpec;
   nics: NicSpec[];
-  /** Booted in this order after the NICs (SeaBIOS and OVMF both follow bootindex). */
-  disks?: DiskSpec[];
+  /** Disk images and CD-ROMs; the firmware boots them after the NICs, in this order. */
+  drives?: DriveSpec[];
   /** Boot the first NIC's ROM first, so no key press is needed (default true when there is no kernel). */
   bootFromNetwork?: boolean;
   serialFile: string;
