@@ -55,13 +55,6 @@ export const labBootSchema = z
       .strict(),
     z
       .object({
-        kind: z.literal('sanboot').describe('iPXE boots LUN 0 (luns[0].image), as production iSCSI boot does.'),
-        expect: expectSchema,
-        failOn: failOnSchema,
-      })
-      .strict(),
-    z
-      .object({
         kind: z.literal('exit').describe("iPXE returns to the firmware, which boots the next device with the iBFT in memory."),
         media: z
           .union([

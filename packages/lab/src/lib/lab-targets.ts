@@ -40,10 +40,7 @@ export function labSystemUnderTest(lab: LabSpec, labRoot: string): Record<string
   if (boot.kind === 'kernel') {
     return { ...boot, kernel: fromLab(boot.kernel), ...(boot.initrd ? { initrd: fromLab(boot.initrd) } : {}) };
   }
-  if (boot.kind === 'exit') {
-    return { ...boot, media: 'cdrom' in boot.media ? { cdrom: fromLab(boot.media.cdrom) } : { disk: fromLab(boot.media.disk) } };
-  }
-  return { ...boot };
+  return { ...boot, media: 'cdrom' in boot.media ? { cdrom: fromLab(boot.media.cdrom) } : { disk: fromLab(boot.media.disk) } };
 }
 
 /** The lab with each secret reference labelled by its lab field and its file made workspace-relative. */

@@ -1,6 +1,5 @@
 // What boots after the firmware has built the iBFT: the user's kernel and
-// initramfs, the LUN the script hooked (sanboot), or the firmware's next boot
-// device (exit: an installer ISO, a disk). The run proves it used the table by
+// initramfs, or the firmware's next boot device (exit: an installer ISO, a disk). The run proves it used the table by
 // serial expectations: ordered patterns, each within its own deadline, and
 // patterns that fail the run at once.
 import { existsSync } from 'node:fs';
@@ -21,16 +20,12 @@ export interface KernelUnderTest {
   cmdline?: string;
 }
 
-export interface SanbootUnderTest {
-  kind: 'sanboot';
-}
-
 export interface ExitUnderTest {
   kind: 'exit';
   media?: { cdrom?: string; disk?: string };
 }
 
-export type SystemUnderTest = (KernelUnderTest | SanbootUnderTest | ExitUnderTest) & {
+export type SystemUnderTest = (KernelUnderTest | ExitUnderTest) & {
   expect: BootExpectation[];
   /** Patterns that fail the run as soon as they appear; default DEFAULT_FAIL_ON. */
   failOn?: string[];
@@ -116,8 +111,6 @@ export function systemUnderTestLines(sut: SystemUnderTest): string[] {
       'boot',
     ];
   }
-  // sanboot with no URI boots the drive the script's sanhook registered (0x80), keeping its iBFT.
-  if (sut.kind === 'sanboot') return ['sanboot || reboot'];
   return ['exit'];
 }
 
