@@ -37,13 +37,13 @@ export interface BuiltPackage {
   outDir: string;
 }
 
-interface WorkspacePackage {
+export interface WorkspacePackage {
   name: string;
   dir: string;
   manifest: PackageManifest;
 }
 
-interface PackageManifest {
+export interface PackageManifest {
   name: string;
   version: string;
   main?: string;
@@ -54,6 +54,8 @@ interface PackageManifest {
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  exports?: ExportsField;
+  files?: string[];
   [key: string]: unknown;
 }
 
@@ -114,7 +116,7 @@ function compiledSources(pkg: WorkspacePackage): string[] {
 }
 
 /** Workspace packages (folder names) the sources of pkg import. */
-function workspaceDependencies(pkg: WorkspacePackage, all: Map<string, WorkspacePackage>): string[] {
+export function workspaceDependencies(pkg: WorkspacePackage, all: Map<string, WorkspacePackage>): string[] {
   const byNpmName = new Map([...all.values()].map((p) => [p.manifest.name, p.name]));
   const deps = new Set<string>();
   for (const file of compiledSources(pkg)) {
@@ -237,6 +239,28 @@ function rootEntryPoints(pkgDir: string): string[] {
 const toJs = (path: string) => path.replace(/(?<!\.d)\.ts$/, '.js');
 const toDts = (path: string) => path.replace(/(?<!\.d)\.ts$/, '.d.ts');
 
+type ExportsField = string | null | ExportsField[] | { [conditionOrSubpath: string]: ExportsField };
+
+/**
+ * The source manifest's `exports` point at TypeScript (`./src/index.ts`), which the workspace loads
+ * through its TypeScript hooks; the packed package's point at the compiled files: a `types`
+ * condition at the `.d.ts`, every other target at the `.js`.
+ */
+function packedExports(field: ExportsField, condition?: string): ExportsField {
+  if (typeof field === 'string') return condition === 'types' ? toDts(field) : toJs(field);
+  if (Array.isArray(field)) return field.map((entry) => packedExports(entry, condition));
+  if (field === null) return null;
+  return Object.fromEntries(Object.entries(field).map(([key, value]) => [key, packedExports(value, key.startsWith('.') ? undefined : key)]));
+}
+
+/** Every file an `exports` field names, with the subpath (or condition chain) naming it. */
+function exportTargets(field: ExportsField, where = '.'): [string, string][] {
+  if (typeof field === 'string') return [[where, field]];
+  if (Array.isArray(field)) return field.flatMap((entry) => exportTargets(entry, where));
+  if (field === null) return [];
+  return Object.entries(field).flatMap(([key, value]) => exportTargets(value, key.startsWith('.') ? key : `${where} (${key})`));
+}
+
 /** executors.json / generators.json entries must resolve to compiled code and existing schemas. */
 function checkCollection(outDir: string, collectionFile: string | undefined, key: 'executors' | 'generators'): void {
   if (!collectionFile) return;
@@ -340,6 +364,7 @@ export function buildPackages(names: string[], options: BuildOptions = {}): Buil
     for (const field of ['main', 'types'] as const) {
       if (!existsSync(join(outDir, manifest[field]!))) throw new Error(`${pkg.manifest.name}: ${field} ${manifest[field]} was not built`);
     }
+    if (pkg.manifest.exports !== undefined) manifest.exports = packedExports(pkg.manifest.exports);
     if (Object.keys(dependencies).length) {
       manifest.dependencies = Object.fromEntries(Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b)));
     }
@@ -348,6 +373,14 @@ export function buildPackages(names: string[], options: BuildOptions = {}): Buil
       if (manifest[field] === undefined && rootManifest[field] !== undefined) manifest[field] = rootManifest[field];
     }
     writeFileSync(join(outDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    for (const [subpath, target] of manifest.exports === undefined ? [] : exportTargets(manifest.exports)) {
+      if (!existsSync(join(outDir, target))) throw new Error(`${pkg.manifest.name}: exports ${subpath} → ${target} was not built`);
+    }
+    for (const entry of manifest.files ?? []) {
+      if (!entry.startsWith('!') && !existsSync(join(outDir, entry))) {
+        throw new Error(`${pkg.manifest.name}: files lists ${entry}, which the built package does not have`);
+      }
+    }
 
     checkCollection(outDir, manifest.executors, 'executors');
     checkCollection(outDir, manifest.generators, 'generators');

@@ -27,6 +27,8 @@ export function foreignEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     NX_NO_CLOUD: 'true',
     NX_TUI: 'false',
     NX_INTERACTIVE: 'false',
+    // npm asks the registry for its own newest version otherwise
+    NPM_CONFIG_UPDATE_NOTIFIER: 'false',
     ...extra,
   };
 }
@@ -58,14 +60,30 @@ export interface ForeignWorkspace {
 }
 
 /**
- * Makes `root` an npm package with an empty nx.json and `npm install`s `installs` (registry specs
- * such as nx@24.0.6, or tarball paths) into it. Throws with npm's output when the install fails.
+ * Makes `root` an npm package with an empty nx.json (and `files`, written as given) and
+ * `npm install`s `installs` (registry specs such as nx@24.0.6, or tarball paths) into it. Throws
+ * with npm's output when the install fails.
  */
-export function createForeignWorkspace(root: string, installs: string[], env: NodeJS.ProcessEnv = foreignEnv()): ForeignWorkspace {
+export function createForeignWorkspace(
+  root: string,
+  installs: string[],
+  env: NodeJS.ProcessEnv = foreignEnv(),
+  files: Record<string, string> = {},
+): ForeignWorkspace {
   mkdirSync(root, { recursive: true });
   writeFileSync(join(root, 'package.json'), `${JSON.stringify({ name: 'consumer', private: true }, null, 2)}\n`);
   writeFileSync(join(root, 'nx.json'), '{}\n');
+  // e.g. an .npmrc naming the registry of the @ibft-lab scope, before anything is installed
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(root, file), text);
 
+  const workspace = foreignWorkspaceAt(root, env);
+  const install = workspace.run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...installs]);
+  if (install.status !== 0) throw new Error(`npm install failed:\n${install.stdout}\n${install.stderr}`);
+  return workspace;
+}
+
+/** Commands in an existing workspace folder (e.g. a git clone of one createForeignWorkspace made). */
+export function foreignWorkspaceAt(root: string, env: NodeJS.ProcessEnv = foreignEnv()): ForeignWorkspace {
   const run = (command: string, args: string[], timeoutMs = 300_000) =>
     spawnSync(command, args, { cwd: root, encoding: 'utf8', timeout: timeoutMs, env });
   const nxBin = join(root, 'node_modules', '.bin', 'nx');
@@ -116,7 +134,7 @@ export function createForeignWorkspace(root: string, installs: string[], env: No
     return done;
   };
 
-  const workspace: ForeignWorkspace = {
+  return {
     root,
     env,
     run,
@@ -127,8 +145,4 @@ export function createForeignWorkspace(root: string, installs: string[], env: No
       await Promise.all(running);
     },
   };
-
-  const install = run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...installs]);
-  if (install.status !== 0) throw new Error(`npm install failed:\n${install.stdout}\n${install.stderr}`);
-  return workspace;
 }

@@ -105,6 +105,14 @@ describe('buildRom with a toy iPXE tree (real make, toy Makefile)', () => {
     expect(logs.join('\n')).toMatch(/make -C .* bin\/rtl8139.rom EMBED=/);
   });
 
+  it("names the workspace's files relative to its root in what it prints (Nx replays it from a shared cache)", async () => {
+    await buildRom(base(), ctx());
+    const printed = logs.join('\n');
+    expect(printed).not.toContain(ctx().workspaceRoot);
+    expect(printed).toMatch(/preparing build tree \.cache\/ibft-lab\/ipxe\/trees\/[0-9a-f]+\n/);
+    expect(printed).toMatch(/make -C \.cache\/ibft-lab\/ipxe\/trees\/[0-9a-f]+\/src bin\/rtl8139.rom EMBED=dist\/labs\/lab\/boot.ipxe /);
+  });
+
   it('reuses the tree for the same configuration and uses a new one when overrides change', async () => {
     await buildRom(base(), ctx());
     await buildRom(base(), ctx());

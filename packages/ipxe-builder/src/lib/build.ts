@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { ConfigOverrides, mergeLocalHeader, renderOverrides } from './config-overrides';
 import { withFileLock } from '@ibft-lab/cache';
 import { MakeProgress, summarizeMakeFailure } from './make-output';
@@ -223,8 +223,21 @@ function scrubEmbeddedScript(srcDir: string, target: string): void {
   }
 }
 
-export async function buildRom(options: BuildRomOptions, ctx: BuildContext): Promise<Manifest> {
-  const log = ctx.log ?? console.log;
+/**
+ * Log lines name the workspace's files relative to its root: Nx caches a task's terminal output with
+ * its outputs and replays it on a cache hit, on other machines and in other clones, where the
+ * absolute path of this one would be wrong (and would tell where someone's checkout lives).
+ */
+export function workspaceRelative(workspaceRoot: string): (line: string) => string {
+  const prefix = resolve(workspaceRoot) + sep;
+  return (line) => line.split(prefix).join('');
+}
+
+export async function buildRom(options: BuildRomOptions, givenCtx: BuildContext): Promise<Manifest> {
+  const print = givenCtx.log ?? console.log;
+  const shown = workspaceRelative(givenCtx.workspaceRoot);
+  const ctx: BuildContext = { ...givenCtx, log: (line) => print(shown(line)) };
+  const log = ctx.log!;
   const env = ctx.env ?? process.env;
   const script = readScript(ctx.workspaceRoot, options.script);
   const debug = validateDebug(options.debug);
