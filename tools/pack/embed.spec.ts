@@ -19,6 +19,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { qemuStartedWith } from '../testing/qemu-processes';
 import { startLoopbackRegistry, type LoopbackRegistry } from '../testing/verdaccio';
 import { buildPackages, WORKSPACE_ROOT } from './build-package';
 import { createForeignWorkspace, foreignEnv, npmRegistryProblem, NX_VERSION, type ForeignWorkspace, type RunResult } from './foreign-workspace';
@@ -40,22 +41,6 @@ if (skip) console.log(`embed test skipped: ${skip}`);
 const itRuns = skip ? it.skip : it;
 // nx add, nx g, nx show and npm are synchronous and take seconds on 2 shared cores.
 jest.setTimeout(180_000);
-
-/** Pids of qemu-system processes whose environment carries `marker` (what this test started). */
-function qemuStartedWith(marker: string): number[] {
-  const pgrep = spawnSync('pgrep', ['-f', 'qemu-system'], { encoding: 'utf8' });
-  return pgrep.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker);
-      } catch {
-        return false; // gone, or not ours to read
-      }
-    });
-}
 
 /**
  * GET on a connection of its own: fetch's pooled keep-alive socket from minutes before (the user
