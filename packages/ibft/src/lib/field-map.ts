@@ -112,6 +112,21 @@ function stringFields(structure: string, kind: IbftRegionKind, base: number, s: 
 }
 
 /** The byte layout of a decoded table: each structure's fields and each string's heap range. */
+/** Adds a fixed field of one NIC or target structure at `rel` bytes into it. */
+function fieldAdder(fields: IbftField[], structure: string, kind: 'nic' | 'target', at: number) {
+  return (rel: number, length: number, key: string, name: string, value: string, compare?: string) =>
+    fields.push({
+      path: `${structure}.${key}`,
+      name,
+      offset: at + rel,
+      length,
+      kind,
+      structure,
+      value,
+      ...(compare ? { comparePath: `${structure}.${compare}` } : {}),
+    });
+}
+
 export function ibftFieldMap(table: IbftTable): IbftFieldMap {
   const regions: IbftRegion[] = [];
   const fields: IbftField[] = [];
@@ -178,17 +193,7 @@ export function ibftFieldMap(table: IbftTable): IbftFieldMap {
     const at = nic.offset;
     regions.push({ kind: 'nic', structure: s, offset: at, length: STRUCTURE_SIZE.nic });
     fields.push(...headerFields(s, 'nic', at, nic.header));
-    const f = (rel: number, length: number, key: string, name: string, value: string, compare?: string) =>
-      fields.push({
-        path: `${s}.${key}`,
-        name,
-        offset: at + rel,
-        length,
-        kind: 'nic',
-        structure: s,
-        value,
-        ...(compare ? { comparePath: `${s}.${compare}` } : {}),
-      });
+    const f = fieldAdder(fields, s, 'nic', at);
     f(6, 16, 'ip', 'IP address', address(nic.ip), 'ip');
     f(22, 1, 'prefixLength', 'Prefix length', `${nic.prefixLength} (${nic.subnetMask})`, 'prefix');
     f(23, 1, 'origin', 'Origin', `${nic.origin} (${nic.originName})`, 'origin');
@@ -208,17 +213,7 @@ export function ibftFieldMap(table: IbftTable): IbftFieldMap {
     const at = t.offset;
     regions.push({ kind: 'target', structure: s, offset: at, length: STRUCTURE_SIZE.target });
     fields.push(...headerFields(s, 'target', at, t.header));
-    const f = (rel: number, length: number, key: string, name: string, value: string, compare?: string) =>
-      fields.push({
-        path: `${s}.${key}`,
-        name,
-        offset: at + rel,
-        length,
-        kind: 'target',
-        structure: s,
-        value,
-        ...(compare ? { comparePath: `${s}.${compare}` } : {}),
-      });
+    const f = fieldAdder(fields, s, 'target', at);
     f(6, 16, 'ip', 'Target IP address', address(t.ip), 'ip');
     f(22, 2, 'port', 'Port', String(t.port), 'port');
     f(24, 8, 'lun', 'LUN', t.lun.number === null ? t.lun.text : `${t.lun.number} (${t.lun.text})`, 'lun');
