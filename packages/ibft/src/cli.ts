@@ -2,7 +2,7 @@
 // Exit codes: 0 valid table, 1 invalid or no table (problems on stderr), 2 usage error.
 import { readFileSync } from 'node:fs';
 import { decodeIbft, isValid } from './lib/decode';
-import { formatIscsiadm, formatJson, formatSysfs, formatTable } from './lib/format';
+import { formatJson, formatSysfsBytes, formatTable, predictIscsiadmFw } from './lib/format';
 import { type Candidate, locateIbft, NO_IBFT_FOUND } from './lib/locate';
 import type { DecodeResult, Problem } from './lib/structures';
 
@@ -16,6 +16,8 @@ export const USAGE = `Usage:
 decode  Read an iBFT from <file>: a bare table, or a memory dump searched like Linux does
         (BIOS scan of 0x80000-0x100000, ACPI RSDP/XSDT/RSDT, then every 16-byte boundary).
         --format          output format (default: table); sysfs prints what Linux shows under /sys/firmware/ibft
+                          (exact bytes), iscsiadm what open-iscsi 2.1.8's iscsiadm -m fw prints (exit 1
+                          when it would find no usable target, e.g. a nic-assoc to a missing NIC)
         --offset N        the table starts at byte N of the file (decimal or 0x hex); skips the search
         --base-address N  guest physical address of the file's first byte (default 0)
         --reveal-secrets  print CHAP secrets instead of ********
@@ -25,7 +27,8 @@ Exit status: 0 valid table, 1 invalid table or none found (problems on stderr), 
 `;
 
 export interface CliIo {
-  stdout: (text: string) => void;
+  /** Text, or exact bytes (sysfs values are raw bytes, as Linux prints them). */
+  stdout: (text: string | Uint8Array) => void;
   stderr: (text: string) => void;
 }
 
@@ -73,6 +76,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+/** How many candidates `decode` lists on stderr when a dump holds several. */
+const NOTE_CANDIDATES = 10;
 
 function problemLines(problems: Problem[]): string {
   return problems.map((p) => `${p.severity}: ${p.path || '(input)'}: ${p.message}\n`).join('');
@@ -105,27 +110,40 @@ function decodeCommand(args: Args, bytes: Uint8Array, io: CliIo): number {
       io.stderr(`error: ${NO_IBFT_FOUND}\n`);
       return 1;
     }
-    if (candidates.length > 1) io.stderr(`note: ${candidates.length} candidates:\n${candidates.map((c) => `  ${describeCandidate(c)}\n`).join('')}`);
+    if (candidates.length > 1) {
+      const shown = candidates.slice(0, NOTE_CANDIDATES).map((c) => `  ${describeCandidate(c)}\n`).join('');
+      const more = candidates.length > NOTE_CANDIDATES ? `  ... and ${candidates.length - NOTE_CANDIDATES} more (ibft locate lists them all)\n` : '';
+      io.stderr(`note: ${candidates.length} candidates:\n${shown}${more}`);
+    }
     result = decodeIbft(bytes.subarray(chosen.offset));
     // A bare table is the 'bare' candidate at offset 0; a dump's table is the first valid candidate.
     where = `at ${hex(chosen.address)} (${chosen.method})`;
   }
   const valid = isValid(result);
+  let consumerFails = false;
   if (result.table) {
     const options = { revealSecrets: args.revealSecrets };
-    const out =
-      args.format === 'json'
-        ? `${formatJson(result.table, options)}\n`
-        : args.format === 'sysfs'
-          ? formatSysfs(result.table, options).map((l) => `${l}\n`).join('')
-          : args.format === 'iscsiadm'
-            ? formatIscsiadm(result.table, options)
-            : formatTable(result.table, options);
-    io.stdout(out);
+    if (args.format === 'iscsiadm') {
+      const fw = predictIscsiadmFw(result.table, options);
+      io.stdout(fw.stdout);
+      if (fw.exitCode !== 0) {
+        consumerFails = true;
+        io.stderr(`${fw.stderr}error: iscsiadm -m fw would exit ${fw.exitCode}: it finds no target it can use in this table\n`);
+      }
+      for (const u of fw.uncertain) io.stderr(`note: ${u}\n`);
+    } else {
+      io.stdout(
+        args.format === 'json'
+          ? `${formatJson(result.table, options)}\n`
+          : args.format === 'sysfs'
+            ? formatSysfsBytes(result.table, options)
+            : formatTable(result.table, options),
+      );
+    }
   }
   if (result.problems.length) io.stderr(problemLines(result.problems));
   if (!valid) io.stderr(`error: the iBFT${where ? ` ${where}` : ''} is invalid\n`);
-  return valid ? 0 : 1;
+  return valid && !consumerFails ? 0 : 1;
 }
 
 function locateCommand(args: Args, bytes: Uint8Array, io: CliIo): number {

@@ -1,16 +1,25 @@
 // @ibft-lab/ibft: locate, decode, validate, format and compare iSCSI Boot Firmware Tables.
-export { decodeIbft, decodeLun, isValid } from './lib/decode';
+export { decodeIbft, decodeLun, isValid, kobjectName, type DecodeOptions } from './lib/decode';
+export { linuxSysfs, kernfsNameHash, kernfsOrder, stringBytes, type LinuxSysfs, type SysfsKobject, type SysfsAttribute } from './lib/linux';
 export { locateIbft, findValidIbft, BIOS_SCAN, type Candidate, type LocateMethod, type LocateOptions, type FindResult } from './lib/locate';
 export {
   formatJson,
   formatSysfs,
+  formatSysfsBytes,
+  sysfsFiles,
+  type SysfsFile,
   formatIscsiadm,
+  predictIscsiadmFw,
+  compareIscsiadmFw,
   formatTable,
   redactTable,
   MASKED_SECRET,
   type FormatOptions,
   type JsonFormatOptions,
   type IscsiadmFormatOptions,
+  type IscsiadmFwResult,
+  type IscsiadmRecord,
+  type IscsiadmDifference,
 } from './lib/format';
 export {
   compareIbft,
