@@ -1,3 +1,4 @@
 export * from './junit';
 export * from './summary';
 export * from './write-report';
+export * from './consumer-matrix';

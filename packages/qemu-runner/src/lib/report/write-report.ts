@@ -29,6 +29,8 @@ export function reportJson(report: BootReport): Record<string, unknown> {
     expectations: report.expectations ? Object.fromEntries(flattenExpectations(report.expectations)) : null,
     mismatches: report.mismatches,
     probe: report.probe,
+    consumers: report.consumers,
+    findings: report.findings,
     boot: report.boot ? { ...report.boot, serialLog: 'serial.log' } : null,
     timings: report.timings,
     qemu: report.qemu,
