@@ -272,8 +272,10 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
   return {
     ...booted,
     probe: probed.probe,
+    consumers: probed.consumers,
+    findings: probed.findings,
     serialLog: `${probed.serialLog}\n--- ibft-lab: the probe boot ends; the system under test boots ---\n${booted.serialLog}`,
-    timings: { ...booted.timings, totalMs: Date.now() - startedAt },
+    timings: { ...booted.timings, markerToProbeEndMs: probed.timings.markerToProbeEndMs, totalMs: Date.now() - startedAt },
   };
 }
 
