@@ -1,4 +1,4 @@
-// @ibft-lab/ibft: locate, decode, validate, format and compare iSCSI Boot Firmware Tables.
+// @ibft-lab/ibft: locate, decode, validate, format, compare, encode and import iSCSI Boot Firmware Tables.
 export { decodeIbft, decodeLun, isValid, kobjectName, type DecodeOptions } from './lib/decode';
 export { linuxSysfs, kernfsNameHash, kernfsOrder, stringBytes, type LinuxSysfs, type SysfsKobject, type SysfsAttribute } from './lib/linux';
 export { locateIbft, findValidIbft, BIOS_SCAN, type Candidate, type LocateMethod, type LocateOptions, type FindResult } from './lib/locate';
@@ -29,5 +29,8 @@ export {
   type TargetExpectation,
   type Mismatch,
 } from './lib/compare';
+export { encodeIbft, encodeIbftReport, type EncodeResult } from './lib/encode';
+export { parseIbftSpec, IbftSpecSchema, IbftSpecError, MAX_TABLE_LENGTH, type IbftSpec, type SpecError, type SpecResult } from './lib/spec';
+export { importIbft, SECRET_PLACEHOLDER, type ImportOptions, type ImportResult } from './lib/import';
 export { canonicalAddress } from './lib/address';
 export * from './lib/structures';

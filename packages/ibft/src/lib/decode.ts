@@ -338,6 +338,12 @@ class Decoder {
       return;
     }
     this.byOffset.set(offset, { path: where, kind: real.kind });
+    // ibft_register_kobjects' end-of-table check: offset < length and offset < (length - 48) in a u16.
+    const length = this.r.u32(4);
+    const eot = (length - STRUCTURE_SIZE.tableHeader) & 0xffff;
+    if (offset >= length || offset >= eot) {
+      this.warn(where, `offset ${offset} is not below ${offset >= length ? `the table length ${length}` : `Linux's end-of-table offset ${eot} (length - 48, kept in 16 bits)`}: Linux skips this structure`);
+    }
     const header = this.structHeader(path, offset, id, real.size);
     const via = real.kind !== kind ? { via: kind } : {};
     if (real.kind === 'initiator') {

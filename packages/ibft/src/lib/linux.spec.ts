@@ -199,3 +199,22 @@ describe('kernfs readdir order (what nftw, and so open-iscsi, sees)', () => {
     expect(kernfsOrder(['acpi_header', 'initiator', 'ethernet0', 'ethernet1', 'target0', 'target1'])).toEqual(['ethernet0', 'initiator', 'ethernet1', 'target0', 'target1', 'acpi_header']);
   });
 });
+
+describe("Linux's end-of-table check", () => {
+  it('is kept in 16 bits: in a table over 65583 bytes, a structure past (length - 48) mod 65536 is skipped', () => {
+    // A 70000-byte table: eot_offset = 69952 & 0xffff = 4416; the target placed at 8192 is not registered.
+    const { encodeIbftReport } = require('./encode') as typeof import('./encode');
+    const { table, warnings } = encodeIbftReport({
+      header: { length: 70000 },
+      initiator: { name: INITIATOR, offset: 0x50 },
+      nics: [{ ip: '10.0.2.15', prefixLength: 24, offset: 0xa0 }],
+      targets: [{ ip: '10.0.2.2', name: TARGET, offset: 8192 }],
+    });
+    expect(warnings).toEqual([{ path: 'control.targetOffsets[0]', severity: 'warning', message: expect.stringMatching(/end-of-table offset 4416 .*Linux skips this structure/) }]);
+    expect(kobjectNames(table)).toEqual(['initiator', 'ethernet0', 'acpi_header']);
+  });
+});
+
+function kobjectNames(table: import('./structures').IbftTable): string[] {
+  return linuxSysfs(table).kobjects.map((k) => k.name);
+}

@@ -131,6 +131,14 @@ function targetAttributes(t: Target): SysfsAttribute[] {
   return a;
 }
 
+/**
+ * ibft_register_kobjects' `eot_offset`: the table length minus the 48-byte header, kept in a u16, so it
+ * wraps for tables over 65583 bytes. A slot registers only when `offset < length && offset < eot_offset`.
+ */
+export function linuxEndOfTable(length: number): number {
+  return (length - STRUCTURE_SIZE.tableHeader) & 0xffff;
+}
+
 const SIZE: Record<SlotKind, number> = { initiator: STRUCTURE_SIZE.initiator, nic: STRUCTURE_SIZE.nic, target: STRUCTURE_SIZE.target };
 const ID: Record<SlotKind, number> = { initiator: STRUCTURE_ID.initiator, nic: STRUCTURE_ID.nic, target: STRUCTURE_ID.target };
 
@@ -139,8 +147,8 @@ const ID: Record<SlotKind, number> = { initiator: STRUCTURE_ID.initiator, nic: S
  * checksum 0) or the control check (id 1, index 0, length >= 18) fails, or when two structures would get
  * the same kobject name (kobject_add fails with EEXIST, ibft_register_kobjects returns the error, ibft_init
  * tears the whole kset down); else one kobject per structure a control slot points at whose offset passes
- * `offset < length && offset < length - 48` and whose header id and length are right, in slot order, plus
- * acpi_header.
+ * `offset < length && offset < eot_offset` (length - 48, in 16 bits: see linuxEndOfTable) and whose header id
+ * and length are right, in slot order, plus acpi_header.
  */
 export function linuxSysfs(table: IbftTable): LinuxSysfs {
   const refuse = (reason: string): LinuxSysfs => ({ shown: false, reason, kobjects: [] });
@@ -152,7 +160,7 @@ export function linuxSysfs(table: IbftTable): LinuxSysfs {
     return refuse('Control header is invalid (ibft_register_kobjects: id must be 1, index 0, length at least 18)');
   }
   const length = table.header.length;
-  const eot = length - STRUCTURE_SIZE.tableHeader;
+  const eot = linuxEndOfTable(length);
   const byOffset = new Map<number, { kind: SlotKind; structure: Initiator | Nic | Target }>();
   if (table.initiator) byOffset.set(table.initiator.offset, { kind: 'initiator', structure: table.initiator });
   for (const n of table.nics) byOffset.set(n.offset, { kind: 'nic', structure: n });
