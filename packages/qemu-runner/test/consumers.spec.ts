@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeIbft } from '../../ibft/test/support/encode-ibft';
+import { encodeIbft } from '@ibft-lab/ibft';
 import { bootLab, formatSummary, replayTable, writeBootReport, type BootLabOptions, type BootReport, type ConsumerResult } from '../src';
 import { CRAFTED_TABLE } from './support/crafted-table';
 import { INITIATOR_IQN, realBootSkipReason, startLabFixture, TARGET_IQN, type LabFixture } from './support/lab';
@@ -241,7 +241,7 @@ describeBoot('the consumer probe on replayed tables (QEMU -acpitable, no iPXE, n
     }
   });
 
-  it('a crafted table (VLAN 5, a NIC not selected for boot, two targets): dracut configures the VLAN NIC untagged and skips the other', async () => {
+  it('a crafted table (ibft encode: VLAN 5, a NIC not selected for boot, two targets): dracut configures the VLAN NIC untagged and skips the other', async () => {
     dir = mkdtempSync(join(tmpdir(), 'ibft-lab-crafted-'));
     const tablePath = join(dir, 'ibft.bin');
     writeFileSync(tablePath, encodeIbft(CRAFTED_TABLE));
