@@ -269,6 +269,23 @@ describe('stock iPXE, static address + mutual CHAP (fixtures/ipxe-static-mutual-
   });
 });
 
+describe('UEFI + virtio-net, the LIO appliance (fixtures/ipxe-uefi-virtio)', () => {
+  it('open-iscsi finds eth0 through the PCI device, as predicted; every consumer agrees', () => {
+    const { serial, table } = fixture('ipxe-uefi-virtio');
+    const sections = parseConsumerSections(serial);
+    expect(sections.get('setup')?.out).toEqual(['ethernet0 mac=52:54:00:12:34:56 device=yes interface=eth0']);
+    expect(sections.get('iscsiadm')?.out).toContain('iface.net_ifacename = eth0');
+    const lab: IbftExpectation = {
+      initiator: { name: 'iqn.2010-04.org.ipxe:virtio-uefi' },
+      nics: [{ mac: '52:54:00:12:34:56', origin: 'dhcp', ip: '10.0.2.15', prefix: 24, gateway: '10.0.2.2', dns: '10.0.2.3', dhcp: '10.0.2.2' }],
+      targets: [{ ip: '10.0.2.4', port: 3260, lun: 0, name: 'iqn.2024-01.org.ibft-lab:virtio-uefi', nicAssociation: 0, chapType: 'none' }],
+    };
+    const results = readConsumers({ serialText: serial, table, expectations: lab, salt: SALT, linuxLines: parseProbeOutput(serial), required: ALL });
+    expect(results.map((r) => [r.name, r.mismatches])).toEqual(CONSUMERS.map((n) => [n, []]));
+    expect(results.find((r) => r.name === 'iscsiadm')?.fields['target[0].lun']).toBe('00000000');
+  });
+});
+
 describe('replayed tables (QEMU -acpitable, no PCI device for the NIC)', () => {
   it('the real mutual-CHAP iPXE table: open-iscsi names no interface, both targets read', () => {
     // Its table is @ibft-lab/ibft's fixture stock-ipxe-tgt-mutual-chap/ibft.bin.
