@@ -11,6 +11,7 @@ const root = join(benchDir, '..');
 /** What each bench measures, and what it needs to run. */
 const ABOUT: Record<string, string> = {
   'boot-vm': 'QEMU start → decoded iBFT through bootLab, against raw QEMU with the same ROM and script reaching the marker (goal: overhead under 10%). Needs tgt (root).',
+  'consumer-probe': 'The consumer probe (open-iscsi, dracut, NetworkManager beside the kernel) against the kernel-only probe: initramfs size, and marker → probe end booted by stock iPXE and replayed with -acpitable. Needs tgt (root).',
   'build-rom': 'iPXE ROM builds: cold, script-only rebuild and Nx cache hit, each against the raw `make` in the same run. Needs an iPXE tree in IPXE_SRC.',
   'ibft-locate':
     'locateIbft on a crafted 16 MiB dump with an iBFT signature on every 16-byte boundary (goal: under 2 s and 300 MiB), and on a plain 16 MiB dump, each against a plain Buffer.indexOf scan of the same dump in the same run. Needs nothing but Node.',

@@ -247,7 +247,14 @@ const VALID_LAB = {
   },
   targetIqn: 'iqn.2003-01.org.example:disk1',
   chap: { username: 'initiator', password: 'Valid-secret-1', mutual: { username: 'target', password: 'Valid-secret-2' } },
+  consumers: ['kernel', 'open-iscsi'],
 };
+
+const BAD_CONSUMERS: Case[] = [
+  ['a reader ibft-lab does not run', 'wicked'],
+  ['open-iscsi misspelt', 'openiscsi'],
+  ['not a name', 42],
+];
 
 const LAB_ROWS: Row[] = [
   ...rows(['initiator.iqn', 'targetIqn'], IQNS),
@@ -256,6 +263,8 @@ const LAB_ROWS: Row[] = [
   ...rows(['firmware.source.git.url', 'firmware.source.git.ref'], [['an option (--upload-pack=...)', '--upload-pack=touch /tmp/ibft-lab-pwned #']]),
   ...rows(['chap.username', 'chap.mutual.username'], CHAP_USERS),
   ...rows(['chap.password', 'chap.mutual.password'], badSecrets(16), true),
+  ...rows(['consumers.1'], BAD_CONSUMERS),
+  ...rows(['otherConsumers'], [['neither report nor skip', 'ignore']]),
 ];
 
 describe('lab spec file', () => {
@@ -545,6 +554,17 @@ describe('executor boot-vm', () => {
     expect(shims.ran()).toBe('');
     expect(filesUnder(root)).toEqual(['boot.ipxe']);
   });
+
+  it.each([...BAD_CONSUMERS.map(([label, value]) => ['consumers.1', label, { consumers: ['kernel', value] }] as const), ['otherConsumers', 'neither report nor skip', { otherConsumers: 'ignore' }] as const])(
+    '%s rejects %s',
+    async (field, _label, extra) => {
+      const out = captureConsole();
+      await expect(bootVm(options(VALID_EXPECTATIONS, extra), context(root))).resolves.toEqual({ success: false });
+      expect(out.text()).toContain(`boot-vm: ${field}: `);
+      expect(shims.ran()).toBe('');
+      expect(filesUnder(root)).toEqual(['boot.ipxe']);
+    },
+  );
 
   it.each(['rtl8139,romfile=/etc/shadow', 'rtl8139; reboot', 'e1000 -device x', ''].map((v) => [JSON.stringify(v), v] as const))(
     'nic rejects %s (it becomes a QEMU -device option)',

@@ -14,8 +14,11 @@ const skip = realBootSkipReason();
 if (skip) console.warn(`skipping real boot tests: ${skip}`);
 const describeBoot = skip ? describe.skip : describe;
 
+/** These tests are the kernel probe's: the other consumers have test/consumers.spec.ts. */
+const KERNEL_ONLY = { consumers: ['kernel'], otherConsumers: 'skip' } as const;
+
 async function boot(fixture: LabFixture, options: Omit<BootLabOptions, 'deadlineSeconds'>): Promise<BootReport> {
-  const report = await bootLab({ deadlineSeconds: DEADLINE_SECONDS, ...options });
+  const report = await bootLab({ deadlineSeconds: DEADLINE_SECONDS, ...KERNEL_ONLY, ...options });
   writeBootReport(report, join(fixture.dir, 'out'));
   console.log(formatSummary(report));
   expect(qemuProcessesMentioning(fixture.dir)).toEqual([]);
@@ -64,7 +67,8 @@ describeBoot('bootLab with stock iPXE ROMs against a real tgt target', () => {
     const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(json).toMatchObject({ verdict: 'pass', mismatches: [], probe: { agrees: true, differences: [] } });
     expect(json.qemu[0]).toBe('qemu-system-x86_64');
-    expect(Object.keys(json.timings)).toEqual(['qemuStartToMarkerMs', 'qemuStartToIbftMs', 'totalMs']);
+    expect(Object.keys(json.timings)).toEqual(['qemuStartToMarkerMs', 'qemuStartToIbftMs', 'markerToProbeEndMs', 'totalMs']);
+    expect(json.consumers.map((c: { name: string }) => c.name)).toEqual(['kernel']);
     expect(readFileSync(join(out, 'ibft.sysfs.txt'), 'utf8')).toContain(`initiator/initiator-name=${INITIATOR_IQN}`);
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/tests="4" failures="0"/);
     expect(readFileSync(join(out, 'serial.log'), 'utf8')).toContain('== config done ==');
@@ -155,7 +159,7 @@ describeBoot('bootLab with stock iPXE ROMs against a real tgt target', () => {
     }
   });
 
-  it('UEFI (OVMF, efi-rtl8139.rom) + DHCP: iBFT found through ACPI, probe agrees', async () => {
+  it('UEFI (OVMF, efi-rtl8139.rom) + DHCP: iBFT found through ACPI, probe agrees; the consumer probe (a 13 MB initrd the EFI stub loads) too', async () => {
     if (!existsSync('/usr/share/OVMF/OVMF_CODE_4M.fd') && !existsSync('/usr/share/OVMF/OVMF_CODE.fd')) {
       console.warn('skipping UEFI boot: OVMF is not installed (Debian package ovmf, tools/setup)');
       return;
@@ -170,9 +174,12 @@ describeBoot('bootLab with stock iPXE ROMs against a real tgt target', () => {
       scriptPath,
       firmware: 'uefi',
       probe: true,
+      consumers: ['kernel', 'open-iscsi', 'dracut', 'networkmanager'],
+      otherConsumers: 'report',
       expectations: { initiator: { name: INITIATOR_IQN }, targets: [{ port, lun: 1, name: TARGET_IQN }] },
     });
     expectPass(report);
     expect(report.ibftAddress).toBeGreaterThan(0x100000);
+    expect(report.consumers?.map((c) => [c.name, c.agrees])).toEqual(['kernel', 'iscsiadm', 'iscsistart', 'dracut', 'networkmanager'].map((n) => [n, true]));
   });
 });

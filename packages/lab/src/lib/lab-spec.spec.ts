@@ -27,6 +27,8 @@ describe('LabSpec', () => {
       luns: [{ sizeMiB: 64 }],
       boot: { kind: 'probe' },
       accel: 'tcg',
+      consumers: ['kernel', 'open-iscsi', 'dracut', 'networkmanager'],
+      otherConsumers: 'report',
     });
   });
 
@@ -41,6 +43,8 @@ describe('LabSpec', () => {
     [{ ...minimal, chap: { username: 'u', password: 'same-secret-01', mutual: { username: 't', password: 'same-secret-01' } } }, /lab.json: chap.mutual.password: must differ/],
     [{ ...minimal, name: 'Bad_Name' }, /lab.json: name: /],
     [{ ...minimal, extra: 1 }, /lab.json: \(root\): .*extra/],
+    [{ ...minimal, consumers: ['kernel', 'systemd-networkd'] }, /lab.json: consumers.1: /],
+    [{ ...minimal, otherConsumers: 'hide' }, /lab.json: otherConsumers: /],
   ])('rejects %j naming the field', (input, pattern) => {
     expect(problems(input).join('\n')).toMatch(pattern);
   });
@@ -137,6 +141,17 @@ describe('lab targets', () => {
     expect(targets['build-rom']).toMatchObject({ cache: true, dependsOn: ['gen-script'], options: { nic: 'rtl8139', format: 'rom', fallback: 'stock' } });
     expect(targets['target-vm']).toMatchObject({ continuous: true });
     expect(targets['setup-target']).toMatchObject({ cache: false, dependsOn: ['target-vm'] });
+  });
+
+  it("boot-vm gets the lab's consumers: which must agree, and what happens to the others", () => {
+    expect(labTargets(parseLabSpec(minimal, 'all'))['boot-vm'].options).toMatchObject({
+      consumers: ['kernel', 'open-iscsi', 'dracut', 'networkmanager'],
+      otherConsumers: 'report',
+    });
+    expect(labTargets(parseLabSpec({ ...minimal, consumers: ['kernel'], otherConsumers: 'skip' }, 'fast'))['boot-vm'].options).toMatchObject({
+      consumers: ['kernel'],
+      otherConsumers: 'skip',
+    });
   });
 
   it('a CHAP lab keeps its script and ROM (which carry the secret) out of Nx cache', () => {

@@ -5,6 +5,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { NICS, PLATFORMS, sourceSchema } from '@ibft-lab/ipxe-builder';
+import { CONSUMER_CHOICES, DEFAULT_REQUIRED_CONSUMERS } from '@ibft-lab/qemu-runner';
 import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, networkSchema, secretRefSchema } from '@ibft-lab/script-gen';
 import { labBootSchema } from './boot-spec';
 
@@ -170,6 +171,16 @@ export const labSpecSchema = z
       .boolean()
       .optional()
       .describe('Boot the Linux probe and require /sys/firmware/ibft to agree with the host decode; default: true for boot kind probe, false otherwise (then it boots first, on its own).'),
+    consumers: z
+      .array(z.enum(CONSUMER_CHOICES))
+      .default([...DEFAULT_REQUIRED_CONSUMERS])
+      .describe(
+        'With the probe, the readers of the table that must agree with the lab: kernel (Linux /sys/firmware/ibft), open-iscsi (iscsiadm -m fw and iscsistart -f; iscsiadm or iscsistart names one), dracut (its iBFT cmdline hooks: ip=, ifname=, the initiator name), networkmanager (nm-initrd-generator). Default all four. A consumer left out still runs: its disagreements are findings in report.json and the summary, not failures.',
+      ),
+    otherConsumers: z
+      .enum(['report', 'skip'])
+      .default('report')
+      .describe("The consumers not in consumers: 'report' (default) runs and reports them; 'skip' leaves them out, and with consumers [\"kernel\"] the probe is the small kernel-only one (no open-iscsi, dracut or NetworkManager inside: about 1 MB instead of 13 MB)."),
     memoryMiB: z.number().int().min(64).max(4096).optional().describe('Initiator RAM; default 256 MiB for the probe, 1024 MiB for a system under test.'),
     accel: z.enum(['tcg', 'kvm', 'auto']).default('tcg').describe('QEMU accelerator for the initiator (tcg is safe under nested virtualisation).'),
     deadlineSeconds: z.number().int().positive().default(300).describe('One deadline for boot-vm.'),

@@ -107,6 +107,8 @@ export function labTargets(spec: LabSpec, context: LabTargetsContext = {}): Reco
         initiatorFile: `${out}/target/initiator.json`,
         expectations: labExpectations(lab),
         probe: lab.probe ?? lab.boot.kind === 'probe',
+        consumers: lab.consumers,
+        otherConsumers: lab.otherConsumers,
         ...(systemUnderTest ? { systemUnderTest } : {}),
         ...(lab.memoryMiB || systemUnderTest ? { memoryMiB: lab.memoryMiB ?? 1024 } : {}),
         deadlineSeconds: lab.deadlineSeconds,

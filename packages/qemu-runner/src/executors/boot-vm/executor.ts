@@ -56,6 +56,8 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
       guestForwards: access && guestForwardsFor(access),
       expectations: o.expectations,
       probe: o.probe,
+      consumers: o.consumers,
+      otherConsumers: o.otherConsumers,
       systemUnderTest: o.systemUnderTest && withPathsFrom(o.systemUnderTest, fromRoot),
       deadlineSeconds: o.deadlineSeconds,
       log: calmLog({

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { chapSecretSchema, chapUsernameSchema, iscsiNameSchema } from '@ibft-lab/script-gen';
+import { CONSUMER_CHOICES, DEFAULT_REQUIRED_CONSUMERS } from '../../lib/consumers/names';
 
 // Expectations are checked when the options are read: a value no iBFT can hold
 // (10.0.2.300, an IQN with a space, LUN 70000) used to start QEMU and fail only
@@ -122,6 +123,16 @@ export const optionsSchema = z
     marker: z.string().optional().describe("Line the script echoes when configuration is done; default '== config done =='."),
     expectations: expectationsSchema.optional(),
     probe: z.boolean().default(true).describe('Boot the Linux probe after the marker and require /sys/firmware/ibft to agree.'),
+    consumers: z
+      .array(z.enum(CONSUMER_CHOICES))
+      .default([...DEFAULT_REQUIRED_CONSUMERS])
+      .describe(
+        "With the probe: the readers of the table that must agree with the expectations (and the table): kernel (/sys/firmware/ibft), open-iscsi (iscsiadm -m fw and iscsistart -f; or iscsiadm, iscsistart alone), dracut (its iBFT cmdline hooks), networkmanager (nm-initrd-generator). Default all. The others' disagreements are findings, not failures.",
+      ),
+    otherConsumers: z
+      .enum(['report', 'skip'])
+      .default('report')
+      .describe("The consumers not in consumers: 'report' runs them and reports their disagreements as findings; 'skip' leaves them out (consumers [\"kernel\"] with 'skip' boots the small kernel-only probe)."),
     systemUnderTest: systemUnderTestSchema.optional(),
     verbose: z
       .boolean()

@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlink
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compareIbft, findValidIbft, formatSysfs, type FindResult, type IbftExpectation, type IbftTable, type Mismatch } from '@ibft-lab/ibft';
+import { DEFAULT_REQUIRED_CONSUMERS, expandConsumers, readConsumers, CONSUMERS, type ConsumerChoice, type ConsumerName, type ConsumerResult } from '../consumers';
 import { workspaceCacheDir } from '../guest';
 import {
   compareProbeLines,
@@ -55,6 +56,13 @@ export interface BootLabOptions {
   expectations?: IbftExpectation;
   /** Boot the Linux probe after the marker and require it to agree with the host decode. */
   probe?: boolean;
+  /**
+   * With the probe: the consumers that must agree with the lab (and the table), `open-iscsi` standing
+   * for iscsiadm and iscsistart; default all. The others still run and their disagreements are findings.
+   */
+  consumers?: readonly ConsumerChoice[];
+  /** What happens to the consumers not in `consumers`: run and report them (default), or skip them. */
+  otherConsumers?: 'report' | 'skip';
   /** One deadline for the whole run, from start to report. */
   deadlineSeconds?: number;
   /** Serial lines go here (prefixed); default: none. */
@@ -73,7 +81,18 @@ export interface BootLabOptions {
 export interface BootTimings {
   qemuStartToMarkerMs: number | null;
   qemuStartToIbftMs: number | null;
+  /** From the marker to the probe's end line: the probe's (and its consumers') boot and readout. */
+  markerToProbeEndMs: number | null;
   totalMs: number;
+}
+
+/** A consumer that is not required, and what it made of a field. */
+export interface ConsumerFinding {
+  consumer: ConsumerName;
+  path: string;
+  expected: string | number | null;
+  actual: string | number | null;
+  source: 'lab' | 'table' | 'prediction';
 }
 
 export interface BootReport {
@@ -92,6 +111,10 @@ export interface BootReport {
   expectations: IbftExpectation | null;
   mismatches: Mismatch[];
   probe: ProbeResult | null;
+  /** Every reader of the table the probe ran (the kernel alone unless the consumer probe booted), in matrix order. */
+  consumers: ConsumerResult[] | null;
+  /** Disagreements of consumers the lab does not require: reported, not failed. */
+  findings: ConsumerFinding[];
   /** The system under test's expectations, when one was booted. */
   boot: SystemUnderTestResult | null;
   timings: BootTimings;
@@ -150,6 +173,52 @@ export function scriptWithHandoff(script: string, marker: string, next: string[]
   return { text, replaced };
 }
 
+/** The probe's readings of the table: Linux's sysfs line for line, then every consumer field by field. */
+export function readProbe(
+  report: BootReport,
+  input: { serialText: string; table: IbftTable; salt: string; expectations?: IbftExpectation; plan: ReturnType<typeof consumerPlan> },
+): void {
+  const linuxLines = parseProbeOutput(input.serialText);
+  const hostLines = hostLinesAsProbePrints(formatSysfs(input.table, { revealSecrets: true }), input.salt);
+  report.probe = compareProbeLines(hostLines, linuxLines);
+  report.consumers = readConsumers({
+    serialText: input.serialText,
+    table: input.table,
+    expectations: input.expectations,
+    salt: input.salt,
+    linuxLines,
+    required: input.plan.required,
+    ran: input.plan.ran,
+  });
+  report.findings = report.consumers.filter((c) => !c.required).flatMap((c) => c.mismatches.map((m) => ({ consumer: c.name, ...m })));
+}
+
+/** verdict and failure from everything the run checked. */
+export function settleVerdict(report: BootReport, bootFailure: string | null = null): void {
+  const problems: string[] = [];
+  if (bootFailure) problems.push(bootFailure);
+  if (report.mismatches.length) problems.push(`${report.mismatches.length} expectation mismatch(es): ${report.mismatches.map((m) => m.path).join(', ')}`);
+  if (report.probe && !report.probe.agrees) {
+    problems.push(
+      report.probe.differences.length
+        ? `Linux probe disagrees on ${report.probe.differences.map((d) => d.attribute).join(', ')}`
+        : 'Linux probe showed no iBFT',
+    );
+  }
+  for (const c of report.consumers ?? []) {
+    if (c.required && !c.agrees) problems.push(`consumer ${c.name} disagrees on ${c.mismatches.map((m) => m.path).join(', ')}`);
+  }
+  report.failure = problems.length ? problems.join('; ') : null;
+  report.verdict = problems.length ? 'fail' : 'pass';
+}
+
+/** Which consumers run and which must agree. */
+export function consumerPlan(options: Pick<BootLabOptions, 'consumers' | 'otherConsumers'>): { required: Set<ConsumerName>; ran: ConsumerName[] } {
+  const required = new Set(expandConsumers(options.consumers ?? DEFAULT_REQUIRED_CONSUMERS));
+  const ran = options.otherConsumers === 'skip' ? CONSUMERS.filter((c) => c === 'kernel' || required.has(c)) : [...CONSUMERS];
+  return { required, ran };
+}
+
 /** The iPXE lines that boot the probe guest from the run's TFTP folder. */
 export function probeBootLines(salt: string): string[] {
   return [
@@ -203,8 +272,10 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
   return {
     ...booted,
     probe: probed.probe,
+    consumers: probed.consumers,
+    findings: probed.findings,
     serialLog: `${probed.serialLog}\n--- ibft-lab: the probe boot ends; the system under test boots ---\n${booted.serialLog}`,
-    timings: { ...booted.timings, totalMs: Date.now() - startedAt },
+    timings: { ...booted.timings, markerToProbeEndMs: probed.timings.markerToProbeEndMs, totalMs: Date.now() - startedAt },
   };
 }
 
@@ -230,8 +301,10 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
     expectations: options.expectations ?? null,
     mismatches: [],
     probe: null,
+    consumers: null,
+    findings: [],
     boot: sut ? unmatchedExpectations(sut) : null,
-    timings: { qemuStartToMarkerMs: null, qemuStartToIbftMs: null, totalMs: 0 },
+    timings: { qemuStartToMarkerMs: null, qemuStartToIbftMs: null, markerToProbeEndMs: null, totalMs: 0 },
     qemu: [],
     serialLog: '',
   };
@@ -242,8 +315,9 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
   try {
     const script = readFileSync(options.scriptPath, 'utf8');
     const salt = randomBytes(12).toString('hex');
+    const consumers = consumerPlan(options);
     if (options.probe) {
-      const guest = await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir(), options.log);
+      const guest = await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir(), { consumers: consumers.ran.length > 1, log: options.log });
       const probeDir = join(tftpDir, 'probe');
       mkdirSync(probeDir);
       symlinkSync(guest.vmlinuz, join(probeDir, 'vmlinuz'));
@@ -305,14 +379,14 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
     report.mismatches = options.expectations ? compareIbft(options.expectations, located.table) : [];
 
     if (options.probe) {
+      const markerAt = Date.now();
       await vm.waitForSerial(PROBE_END, {
         deadlineMs: remaining(),
         failOn: [...IPXE_FAILURE_PATTERNS, ...LINUX_FAILURE_PATTERNS],
         from: afterMarker,
       });
-      const linuxLines = parseProbeOutput(vm.serialText().slice(afterMarker));
-      const hostLines = hostLinesAsProbePrints(formatSysfs(located.table, { revealSecrets: true }), salt);
-      report.probe = compareProbeLines(hostLines, linuxLines);
+      report.timings.markerToProbeEndMs = Date.now() - markerAt;
+      readProbe(report, { serialText: vm.serialText().slice(afterMarker), table: located.table, salt, expectations: options.expectations, plan: consumers });
     }
 
     let bootFailure: string | null = null;
@@ -322,18 +396,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
       bootFailure = awaited.failure;
     }
 
-    const problems: string[] = [];
-    if (bootFailure) problems.push(bootFailure);
-    if (report.mismatches.length) problems.push(`${report.mismatches.length} expectation mismatch(es): ${report.mismatches.map((m) => m.path).join(', ')}`);
-    if (report.probe && !report.probe.agrees) {
-      problems.push(
-        report.probe.differences.length
-          ? `Linux probe disagrees on ${report.probe.differences.map((d) => d.attribute).join(', ')}`
-          : 'Linux probe showed no iBFT',
-      );
-    }
-    report.failure = problems.length ? problems.join('; ') : null;
-    report.verdict = problems.length ? 'fail' : 'pass';
+    settleVerdict(report, bootFailure);
   } catch (error) {
     const err = error as Error & { errorUrl?: string; ipxeErrorUrl?: string };
     report.failure = maskProbeSecrets(err.message);

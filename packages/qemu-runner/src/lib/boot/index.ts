@@ -4,3 +4,4 @@ export * from './stock-rom';
 export * from './resolve-rom';
 export * from './target-access';
 export * from './system-under-test';
+export * from './replay-table';

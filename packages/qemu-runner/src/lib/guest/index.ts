@@ -4,3 +4,4 @@ export { extractDebs, restoreMergedUsr } from './extract-debs';
 export { ensureCloudKernel, cloudKernelPackage, type CloudKernel } from './cloud-kernel';
 export { addKernelModules, resolveModuleClosure } from './kernel-modules';
 export { buildInitramfs, treeKey, type BuildInitramfsOptions, type BuiltInitramfs } from './initramfs';
+export { copyBinariesWithLibraries, elfDynamicInfo, LIBRARY_DIRS, type CopiedBinaries, type ElfDynamicInfo } from './elf-libraries';

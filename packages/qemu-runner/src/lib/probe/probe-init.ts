@@ -3,6 +3,7 @@
 // serial console, power off. CHAP secrets never leave the guest as text:
 // /init prints sha256(salt + secret), the salt comes on the kernel command
 // line, and the host compares hashes (probe-lines.ts).
+import { CONSUMER_RUN_PATH } from '../consumers/consumer-scripts';
 
 export const PROBE_BEGIN = 'IBFT-LAB-PROBE-BEGIN';
 export const PROBE_END = 'IBFT-LAB-PROBE-END';
@@ -39,6 +40,9 @@ if [ -d /sys/firmware/ibft ]; then
 else
   echo "ibft-probe-error: /sys/firmware/ibft does not exist (no iBFT found by Linux)"
 fi
+# The consumer probe (../consumers) adds the other readers of the table.
+cd /
+[ -x ${CONSUMER_RUN_PATH} ] && ${CONSUMER_RUN_PATH} "$salt"
 echo ${PROBE_END}
 sync
 poweroff -f

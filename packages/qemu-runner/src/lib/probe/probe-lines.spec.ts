@@ -58,5 +58,9 @@ describe('probe lines', () => {
     expect(result.agrees).toBe(true);
     expect(JSON.stringify(result)).not.toMatch(/mutualsecret01|salted-sha256/);
     expect(maskProbeSecrets('ibft-probe: target0/rev-chap-name-secret=anything\n')).toBe(`ibft-probe: target0/rev-chap-name-secret=${MASKED_SECRET}\n`);
+    // The consumer probe's open-iscsi lines carry the same hashes.
+    expect(maskProbeSecrets(`ibft-consumer iscsiadm out: node.session.auth.password_in = ${saltedSecretHash(salt, 'mutualsecret01')}\n`)).toBe(
+      `ibft-consumer iscsiadm out: node.session.auth.password_in = ${MASKED_SECRET}\n`,
+    );
   });
 });

@@ -58,7 +58,9 @@ export function maskSecretLines(lines: string[]): string[] {
 
 /** Serial text with any probe secret hash replaced by the mask (for logs and serial.log). */
 export function maskProbeSecrets(text: string): string {
-  return text.replace(/((?:^|\/)(?:chap|rev-chap-name)-secret=)\S+/gm, `$1${MASKED_SECRET}`);
+  return text
+    .replace(/((?:^|\/)(?:chap|rev-chap-name)-secret=)\S+/gm, `$1${MASKED_SECRET}`)
+    .replace(/salted-sha256:[0-9a-f]{64}/g, MASKED_SECRET);
 }
 
 function toMap(lines: string[]): Map<string, string> {

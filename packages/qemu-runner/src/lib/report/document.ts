@@ -1,3 +1,4 @@
+import type { BootReport } from '../boot/boot-lab';
 // What report.json holds, as a type, and the facts the pages read from it.
 import type { IbftTable, Mismatch } from '@ibft-lab/ibft';
 import type { BootTimings } from '../boot/boot-lab';
@@ -35,8 +36,9 @@ export interface ReportDocument {
   boot: (SystemUnderTestResult & { serialLog: string }) | null;
   timings: BootTimings;
   qemu: string[];
-  /** The consumer matrix, when a consumer probe ran (not written by qemu-runner yet); rendered generically. */
-  consumers?: unknown;
+  /** Each consumer's reading of the table (the consumer probe), and the disagreements of those not required. */
+  consumers: BootReport['consumers'];
+  findings: BootReport['findings'];
 }
 
 /** The lab's network mode: what it expected of nic[0]'s origin, else what the table says. */

@@ -4,3 +4,4 @@ export * from './report-html';
 export * from './report-index';
 export * from './summary';
 export * from './write-report';
+export * from './consumer-matrix';

@@ -47,6 +47,14 @@ export function bootReportCases(report: BootReport): Case[] {
           'Linux showed no iBFT',
     });
   }
+  for (const c of report.consumers ?? []) {
+    // The kernel alone (no consumer probe) is the probe's case above.
+    if (!c.required || (c.name === 'kernel' && (report.consumers?.length ?? 0) === 1)) continue;
+    cases.push({
+      name: `consumer ${c.name} agrees with the lab and the table`,
+      failure: c.agrees ? undefined : c.mismatches.map((m) => `${m.path}: expected ${m.expected ?? '(absent)'} (${m.source}), found ${m.actual ?? '(absent)'}`).join('\n'),
+    });
+  }
   for (const [i, e] of (report.boot?.expectations ?? []).entries()) {
     const name = `${report.boot!.kind}: /${e.pattern}/ within ${e.withinSeconds} s`;
     const earlierFailed = report.boot!.expectations.slice(0, i).some((x) => !x.matched);

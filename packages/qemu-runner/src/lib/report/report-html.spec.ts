@@ -32,8 +32,10 @@ function chapReport(change: (expected: IbftExpectation) => void = () => {}): Boo
     expectations,
     mismatches,
     probe: null,
+    consumers: null,
+    findings: [],
     boot: null,
-    timings: { qemuStartToMarkerMs: 8800, qemuStartToIbftMs: 9000, totalMs: 14000 },
+    timings: { qemuStartToMarkerMs: 8800, qemuStartToIbftMs: 9000, markerToProbeEndMs: null, totalMs: 14000 },
     qemu: ['qemu-system-x86_64', '-nographic'],
     serialLog: 'iPXE 1.0.0\n== config done ==\n<script>alert("serial")</script>\n',
   };

@@ -20,8 +20,6 @@ function tableHasSecret(report: BootReport): boolean {
   return !!report.ibft?.targets.some((t) => (t.chapSecret?.value ?? '') !== '' || (t.reverseChapSecret?.value ?? '') !== '');
 }
 
-const consumersOf = (report: BootReport) => (report as BootReport & { consumers?: unknown }).consumers;
-
 /** The JSON document: what report.json holds (secrets masked). */
 export function reportJson(report: BootReport, run: ReportRun = {}, suiteName = 'boot-vm'): ReportDocument {
   return {
@@ -34,11 +32,11 @@ export function reportJson(report: BootReport, run: ReportRun = {}, suiteName = 
     expectations: report.expectations ? Object.fromEntries(flattenExpectations(report.expectations)) : null,
     mismatches: report.mismatches,
     probe: report.probe,
+    consumers: report.consumers,
+    findings: report.findings,
     boot: report.boot ? { ...report.boot, serialLog: 'serial.log' } : null,
     timings: report.timings,
     qemu: report.qemu,
-    // The consumer probe's matrix, when a report carries one (BootReport does not yet): passed through for the page.
-    ...(consumersOf(report) !== undefined ? { consumers: consumersOf(report) } : {}),
   };
 }
 

@@ -1,0 +1,121 @@
+// A table replayed with no firmware: the probe guest (kernel, or consumer
+// probe) booted directly with -kernel/-initrd, the table handed to it as an
+// ACPI table (QEMU -acpitable file=…; Debian's 6.1 kernel finds it there under
+// SeaBIOS, facts.md). No iPXE and no NIC: whatever the table says, nothing
+// here produced it, so consumers are tested on tables no firmware in the lab
+// makes (ibft encode, ibft import). QEMU rewrites the checksum of an injected
+// table, so the host decodes the bytes with the checksum QEMU gives them.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareIbft, decodeIbft, formatSysfs, isValid, type IbftExpectation } from '@ibft-lab/ibft';
+import type { ConsumerChoice } from '../consumers';
+import { workspaceCacheDir } from '../guest';
+import { ensureProbeGuest, maskProbeSecrets, PROBE_END, PROBE_SALT_PARAM } from '../probe';
+import { checkQemu, registerTempDir, startQemu, type Accel, type QemuVm } from '../vm';
+import { consumerPlan, readProbe, settleVerdict, type BootReport } from './boot-lab';
+import { LINUX_FAILURE_PATTERNS } from './ipxe-failures';
+
+export interface ReplayTableOptions {
+  /** The table: an ibft.bin (ACPI header first, as `ibft encode` and boot-vm's report write it). */
+  tablePath: string;
+  expectations?: IbftExpectation;
+  /** As BootLabOptions.consumers / otherConsumers. */
+  consumers?: readonly ConsumerChoice[];
+  otherConsumers?: 'report' | 'skip';
+  accel?: Accel;
+  memoryMiB?: number;
+  deadlineSeconds?: number;
+  log?: (line: string) => void;
+  serialPrefix?: string;
+  signal?: AbortSignal;
+  cacheDir?: string;
+}
+
+/** The byte at 9 that makes the first `length` bytes sum to 0 (what QEMU writes into an -acpitable table). */
+export function withAcpiChecksum(bytes: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(bytes);
+  if (out.length < 36) return out;
+  const length = Math.min(out.length, new DataView(out.buffer).getUint32(4, true));
+  out[9] = 0;
+  let sum = 0;
+  for (let i = 0; i < length; i++) sum = (sum + out[i]) & 0xff;
+  out[9] = (256 - sum) & 0xff;
+  return out;
+}
+
+export async function replayTable(options: ReplayTableOptions): Promise<BootReport> {
+  const startedAt = Date.now();
+  const deadlineAt = startedAt + (options.deadlineSeconds ?? 300) * 1000;
+  const remaining = () => Math.max(1, deadlineAt - Date.now());
+  checkQemu();
+  const bytes = withAcpiChecksum(readFileSync(options.tablePath));
+  const decoded = decodeIbft(bytes);
+  const report: BootReport = {
+    verdict: 'fail',
+    failure: null,
+    ipxeErrorUrl: null,
+    ibft: decoded.table ?? null,
+    ibftAddress: null,
+    ibftBytes: bytes,
+    sysfsLines: decoded.table ? formatSysfs(decoded.table) : [],
+    expectations: options.expectations ?? null,
+    mismatches: [],
+    probe: null,
+    consumers: null,
+    findings: [],
+    boot: null,
+    timings: { qemuStartToMarkerMs: null, qemuStartToIbftMs: null, markerToProbeEndMs: null, totalMs: 0 },
+    qemu: [],
+    serialLog: '',
+  };
+  if (!decoded.table || !isValid(decoded)) {
+    const errors = decoded.problems.filter((p) => p.severity === 'error');
+    report.failure = `table: ${options.tablePath} is no valid iBFT: ${errors.map((p) => `${p.path}: ${p.message}`).join('; ') || 'too short'}`;
+    report.timings.totalMs = Date.now() - startedAt;
+    return report;
+  }
+  const table = decoded.table;
+  report.mismatches = options.expectations ? compareIbft(options.expectations, table) : [];
+
+  const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-replay-'));
+  const release = registerTempDir(dir);
+  let vm: QemuVm | undefined;
+  try {
+    const plan = consumerPlan(options);
+    const guest = await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir(), { consumers: plan.ran.length > 1, log: options.log });
+    const tableFile = join(dir, 'ibft.bin');
+    writeFileSync(tableFile, bytes);
+    const salt = randomBytes(12).toString('hex');
+    const log = options.log;
+    vm = await startQemu(
+      {
+        accel: options.accel ?? 'tcg',
+        memoryMiB: options.memoryMiB ?? 256,
+        firmware: 'bios',
+        nics: [],
+        kernel: { path: guest.vmlinuz, initrd: guest.initrd, append: `console=ttyS0 rdinit=/init quiet panic=0 ${PROBE_SALT_PARAM}=${salt}` },
+        bootFromNetwork: false,
+        extraArgs: ['-nic', 'none', '-no-reboot', '-acpitable', `file=${tableFile}`],
+      },
+      { log: log && ((line) => log(maskProbeSecrets(line))), serialPrefix: options.serialPrefix ?? '[replay] ', deadlineMs: remaining(), signal: options.signal },
+    );
+    report.qemu = vm.argv;
+    await vm.waitForSerial(PROBE_END, { deadlineMs: remaining(), failOn: LINUX_FAILURE_PATTERNS });
+    report.timings.markerToProbeEndMs = Date.now() - vm.startedAt;
+    readProbe(report, { serialText: vm.serialText(), table, salt, expectations: options.expectations, plan });
+    settleVerdict(report);
+  } catch (error) {
+    report.failure = maskProbeSecrets((error as Error).message);
+    report.verdict = 'fail';
+  } finally {
+    if (vm) {
+      report.serialLog = maskProbeSecrets(vm.serialText());
+      await vm.stop();
+    }
+    release();
+    report.timings.totalMs = Date.now() - startedAt;
+  }
+  return report;
+}
