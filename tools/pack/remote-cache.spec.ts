@@ -9,11 +9,12 @@
 // writes the ROM from the embedded script (build-rom runs make as with upstream iPXE). No QEMU.
 // Needs the npm registry (nx, zod, ...), git, make and Debian's stock ROMs; skips, saying why.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { stripVTControlCharacters } from 'node:util';
+import { resolveSecretRefs } from '../../packages/script-gen/src/lib/secret-ref';
 import { startRemoteCache, type CacheRequest, type RemoteCacheServer } from '../testing/nx-remote-cache';
 import { createForeignWorkspace, foreignEnv, foreignWorkspaceAt, npmRegistryProblem, NX_DEVKIT_VERSION, NX_VERSION, type ForeignWorkspace } from './foreign-workspace';
 import { packAll } from './pack-all';
@@ -141,13 +142,18 @@ describe('two clones of a workspace sharing one self-hosted Nx remote cache', ()
     // Relative to the workspace root: the same source for both clones, named the same way.
     built.firmware.source = { path: '../ipxe' };
     writeFileSync(builtFile, `${JSON.stringify(built, null, 2)}\n`);
-    const secret = JSON.parse(readFileSync(join(a.root, 'labs', 'secret', 'lab.json'), 'utf8'));
-    secrets = [secret.chap.password, secret.chap.mutual.password];
+    // The generator names the secrets by reference, in git-ignored files beside lab.json.
+    const secretLab = join(a.root, 'labs', 'secret');
+    const secret = JSON.parse(readFileSync(join(secretLab, 'lab.json'), 'utf8'));
+    secrets = resolveSecretRefs([secret.chap.password, secret.chap.mutual.password], { baseDir: secretLab }) as string[];
+    expect(secrets.every((s) => /^[A-Za-z0-9._~+-]{16}$/.test(s))).toBe(true);
     writeFileSync(join(a.root, '.gitignore'), `${readFileSync(join(a.root, '.gitignore'), 'utf8')}node_modules\n.nx\n`);
     git(a.root, 'init', '-q');
     git(a.root, 'add', '-A');
     git(a.root, 'commit', '-q', '-m', 'workspace with three labs');
     git(tmp, 'clone', '-q', a.root, join(tmp, 'b'));
+    // git left the secret files behind, as it should: clone B's user provides them.
+    for (const file of ['chap-secret.txt', 'mutual-secret.txt']) copyFileSync(join(secretLab, file), join(tmp, 'b', 'labs', 'secret', file));
     // Nx 24 keeps one local cache per user for every checkout of a repository (~/.nx/<repo id>/cache,
     // the repo known by its remote or first commit): clones on one machine would share it. Each clone
     // gets a cache of its own, as two machines have.
