@@ -2,7 +2,7 @@
 // workspace packages resolve to their sources (same map as tsconfig paths).
 const path = require('node:path');
 
-const packages = ['script-gen', 'ibft', 'ipxe-builder', 'qemu-runner', 'lio-target'];
+const packages = ['cache', 'script-gen', 'ibft', 'ipxe-builder', 'qemu-runner', 'lio-target', 'lab'];
 const moduleNameMapper = Object.fromEntries(
   packages.map((name) => [`^@ibft-lab/${name}$`, path.join(__dirname, 'packages', name, 'src', 'index.ts')]),
 );

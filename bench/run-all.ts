@@ -12,6 +12,8 @@ const root = join(benchDir, '..');
 const ABOUT: Record<string, string> = {
   'boot-vm': 'QEMU start → decoded iBFT through bootLab, against raw QEMU with the same ROM and script reaching the marker (goal: overhead under 10%). Needs tgt (root).',
   'build-rom': 'iPXE ROM builds: cold, script-only rebuild and Nx cache hit, each against the raw `make` in the same run. Needs an iPXE tree in IPXE_SRC.',
+  'ibft-locate':
+    'locateIbft on a crafted 16 MiB dump with an iBFT signature on every 16-byte boundary (goal: under 2 s and 300 MiB), and on a plain 16 MiB dump, each against a plain Buffer.indexOf scan of the same dump in the same run. Needs nothing but Node.',
   'lio-target': 'targetcli starts and seconds for a cold apply, a no-op re-apply and a teardown on the LIO appliance.',
   'debian-iscsi-root':
     'A Debian root on an iSCSI LUN booted from the iBFT (stock pxe-virtio.rom `sanboot` of a block backstore on the LIO appliance, open-iscsi in the initramfs): the cold image build, then warm boot phases against raw QEMU with the same argv (goal: QEMU start → proof ≤ 60 s). Needs root and the image tools.',

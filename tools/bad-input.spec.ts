@@ -1,7 +1,7 @@
 // Malformed input is rejected through EVERY entry point, naming the field,
 // never echoing a secret, and before anything runs or is written.
 //
-// Entry points: the lab spec (parseLabSpec, readLabSpec, the createNodesV2
+// Entry points: the lab spec (parseLabSpec, readLabSpec, the createNodes
 // plugin), the executors (gen-script, setup-target, teardown-target,
 // target-status, boot-vm, build-rom), the generators (lab, script, target,
 // rom) and the CLIs (ipxe-lint, ibft).
@@ -18,17 +18,17 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addProjectConfiguration, type CreateNodesContextV2, type Tree } from '@nx/devkit';
+import { addProjectConfiguration, type CreateNodesContext, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { LabSpecError, parseLabSpec, readLabSpec } from '@ibft-lab/qemu-runner';
-import { createNodesV2 } from '../packages/qemu-runner/src/plugins/lab-plugin';
+import { LabSpecError, parseLabSpec, readLabSpec } from '@ibft-lab/lab';
+import { createNodes } from '../packages/lab/src/plugins/plugin';
 import genScript from '../packages/script-gen/src/executors/gen-script/executor';
 import setupTarget from '../packages/lio-target/src/executors/setup-target/executor';
 import teardownTarget from '../packages/lio-target/src/executors/teardown-target/executor';
 import targetStatus from '../packages/lio-target/src/executors/target-status/executor';
 import bootVm from '../packages/qemu-runner/src/executors/boot-vm/executor';
 import buildRom from '../packages/ipxe-builder/src/executors/build-rom/executor';
-import labGenerator from '../packages/qemu-runner/src/generators/lab/generator';
+import labGenerator from '../packages/lab/src/generators/lab/generator';
 import scriptGenerator from '../packages/script-gen/src/generators/script/generator';
 import targetGenerator from '../packages/lio-target/src/generators/target/generator';
 import romGenerator from '../packages/ipxe-builder/src/generators/rom/generator';
@@ -269,7 +269,7 @@ describe('lab spec file', () => {
   };
   const plugin = (files: string[]) =>
     Promise.resolve()
-      .then(() => createNodesV2[1](files, {}, { workspaceRoot: root, nxJsonConfiguration: {} } as CreateNodesContextV2))
+      .then(() => createNodes[1](files, {}, { workspaceRoot: root, nxJsonConfiguration: {} } as CreateNodesContext))
       .then(
         (result) => ({ result, error: undefined }),
         (error: unknown) => ({ result: undefined, error: error as { message: string; errors?: Array<[string, Error]> } }),
@@ -306,7 +306,7 @@ describe('lab spec file', () => {
     }
   });
 
-  it.each(LAB_ROWS)('createNodesV2 plugin: %s rejects %s', async (field, _label, value, secret) => {
+  it.each(LAB_ROWS)('createNodes plugin: %s rejects %s', async (field, _label, value, secret) => {
     writeLab(withValue(VALID_LAB, field, value));
     const { result, error } = await plugin(['labs/bad/lab.json']);
     expect(result).toBeUndefined();
@@ -610,7 +610,7 @@ describe('executor build-rom', () => {
 
 // =========================================================== generator options
 
-describe('generator @ibft-lab/qemu-runner:lab', () => {
+describe('generator @ibft-lab/lab:lab', () => {
   const ROWS: Array<[option: string, label: string, value: unknown, named: string, extra: Record<string, unknown>]> = [
     ...IQNS.map(([label, value]) => ['initiatorIqn', label, value, 'initiator.iqn', {}] as [string, string, unknown, string, Record<string, unknown>]),
     ...(['ip', 'gateway', 'dns'] as const).flatMap((option) =>

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseLabSpec } from '@ibft-lab/qemu-runner';
+import { parseLabSpec } from '@ibft-lab/lab';
 import { EXAMPLE_LABS, fieldSections, labJsonSchema, listLabFiles, renderLabDocs, typeText, WORKSPACE_ROOT } from './lab-docs';
 
 describe('generated lab docs', () => {

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { SECRET_KEY, secretRefSchema } from '../packages/script-gen/src/lib/secret-ref';
 
 export interface SchemaFile {
   /** e.g. packages/script-gen/src/executors/gen-script/schema.json */
@@ -56,6 +57,24 @@ function anyValueAsTrue(node: unknown): void {
   }
 }
 
+const SECRET_REF_JSON = z.toJSONSchema(secretRefSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
+delete SECRET_REF_JSON.$schema;
+
+/**
+ * Executors resolve secret references before their zod schema sees the options
+ * (resolveSecretRefs), so Nx's own option validation must let a reference
+ * stand wherever a secret goes.
+ */
+function secretsAcceptReferences(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  const record = node as Record<string, unknown>;
+  const properties = record.properties as Record<string, Record<string, unknown>> | undefined;
+  for (const [key, property] of Object.entries(properties ?? {})) {
+    if (SECRET_KEY.test(key) && property.type === 'string') properties![key] = { anyOf: [property, SECRET_REF_JSON] };
+  }
+  for (const value of Object.values(record)) secretsAcceptReferences(value);
+}
+
 export function renderSchemaJson(file: SchemaFile): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(join(root, file.tsPath)) as { optionsSchema?: z.ZodType };
@@ -66,6 +85,7 @@ export function renderSchemaJson(file: SchemaFile): string {
   >;
   delete json.$schema;
   anyValueAsTrue(json);
+  secretsAcceptReferences(json);
   const nx = {
     $schema: 'https://json-schema.org/schema',
     version: 2,

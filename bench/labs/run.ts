@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { EXAMPLE_SECRET_ENV, provideExampleSecrets } from '../../tools/testing/example-secrets';
 
 const root = join(__dirname, '..', '..');
 const labs = readdirSync(join(root, 'labs')).filter((name) => existsSync(join(root, 'labs', name, 'lab.json')));
@@ -14,13 +15,15 @@ function runMany(parallel: number): number {
   const run = spawnSync(
     process.execPath,
     [require.resolve('nx/bin/nx', { paths: [root] }), 'run-many', '-t', 'boot-vm', `--parallel=${parallel}`, '--outputStyle=static', '--skip-nx-cache'],
-    { cwd: root, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' }, maxBuffer: 64 * 1024 * 1024 },
+    { cwd: root, encoding: 'utf8', env: { ...process.env, ...EXAMPLE_SECRET_ENV, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' }, maxBuffer: 64 * 1024 * 1024 },
   );
   if (run.status !== 0) throw new Error(`nx run-many --parallel=${parallel} failed:\n${`${run.stdout}${run.stderr}`.slice(-3000)}`);
   return (Date.now() - started) / 1000;
 }
 
 function main() {
+  const removeSecrets = provideExampleSecrets();
+  process.on('exit', removeSecrets);
   console.log(`bench/labs: ${labs.length} labs (${labs.join(', ')}), ${cpus().length} cores, TCG`);
   console.log('parallel  seconds  labs/minute');
   for (const parallel of [1, labs.length]) {

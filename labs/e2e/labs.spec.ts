@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { startAppliance, type RunningAppliance } from '@ibft-lab/lio-target';
-import { labTargets, parseLabSpec, readLabSpec, type LabSpec } from '@ibft-lab/qemu-runner';
+import { labTargets, parseLabSpec, readLabSpec, type LabSpec } from '@ibft-lab/lab';
+import { resolveSecretRefs } from '@ibft-lab/script-gen';
+import { EXAMPLE_SECRET_ENV, provideExampleSecrets } from '../../tools/testing/example-secrets';
+import { qemuStartedWith } from '../../tools/testing/qemu-processes';
 import genScript from '../../packages/script-gen/src/executors/gen-script/executor';
 import setupTarget from '../../packages/lio-target/src/executors/setup-target/executor';
 import teardownTarget from '../../packages/lio-target/src/executors/teardown-target/executor';
@@ -31,8 +34,22 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+// The CHAP example names its secrets by reference (labs/static-mutual-chap/lab.json); the suite provides them.
+const SECRET_ENV = EXAMPLE_SECRET_ENV;
+
 function secretsOf(lab: LabSpec): string[] {
-  return [lab.chap?.password, lab.chap?.mutual?.password].filter((s): s is string => Boolean(s));
+  const resolved = resolveSecretRefs(lab.chap ?? {}, { baseDir: join(root, 'labs', lab.name), env: SECRET_ENV }) as { password?: string; mutual?: { password?: string } };
+  return [resolved.password, resolved.mutual?.password].filter((s): s is string => Boolean(s));
+}
+
+function nx(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [require.resolve('nx/bin/nx', { paths: [root] }), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', ...env },
+    timeout: 840_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 const reason = skipReason();
@@ -42,18 +59,52 @@ const maybe = reason ? describe.skip : describe;
 maybe('nx run-many -t boot-vm over every lab in labs/', () => {
   jest.setTimeout(900_000);
 
-  it('boots every lab in parallel, each proves its iBFT (host decode and Linux probe), nothing is left running, no secret is shown', () => {
+  // A fresh clone's first run-many: an empty image cache that every lab needs at once.
+  const cache = mkdtempSync(join(tmpdir(), 'ibft-lab-empty-cache-'));
+  // Nx 24 keeps its task cache outside the workspace (~/.nx/<id>/cache): give it a folder of this test's to grep.
+  const nxCache = mkdtempSync(join(tmpdir(), 'ibft-lab-nx-cache-'));
+  let removeSecrets = () => undefined as void;
+  beforeAll(() => (removeSecrets = provideExampleSecrets()));
+  afterAll(() => {
+    rmSync(cache, { recursive: true, force: true });
+    rmSync(nxCache, { recursive: true, force: true });
+    removeSecrets();
+  });
+
+  it('a CHAP lab whose secret variable is not set fails in gen-script, naming the lab field and the variable, before any VM starts', () => {
+    const marker = `IBFT_LAB_TEST_RUN=missing-secret-${process.pid}`;
+    const run = nx(['run', 'static-mutual-chap:boot-vm', '--outputStyle=stream'], { IBFT_LAB_CHAP_SECRET: '', IBFT_LAB_TEST_RUN: marker.split('=')[1], NX_CACHE_DIRECTORY: nxCache });
+    const output = `${run.stdout}\n${run.stderr}`;
+    expect(run.status).not.toBe(0);
+    expect(output).toMatch(/gen-script: chap\.password \(script\.sanhooks\.0\.chap\.password\): environment variable IBFT_LAB_CHAP_SECRET is not set; export IBFT_LAB_CHAP_SECRET=<the secret>/);
+    expect(output).not.toMatch(/LIO appliance: ssh|\[lio-appliance\]/);
+    expect(qemuStartedWith(marker)).toEqual([]);
+  });
+
+  it('boots every lab in parallel on an empty cache, each entry built once, each proves its iBFT (host decode and Linux probe), nothing is left running, no secret is shown', () => {
+    expect(labNames.length).toBeGreaterThanOrEqual(4);
     for (const name of labNames) rmSync(join(root, 'dist', 'labs', name), { recursive: true, force: true });
-    const run = spawnSync(process.execPath, [require.resolve('nx/bin/nx', { paths: [root] }), 'run-many', '-t', 'boot-vm', '--parallel=4', '--outputStyle=stream'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' },
-      timeout: 840_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const run = nx(['run-many', '-t', 'boot-vm', '--parallel=4', '--outputStyle=stream'], { ...SECRET_ENV, IBFT_LAB_CACHE: cache, NX_CACHE_DIRECTORY: nxCache });
     const output = `${run.stdout}\n${run.stderr}`;
     if (run.status !== 0) console.log(output.split('\n').filter((l) => !l.startsWith('[lio-appliance]')).slice(-120).join('\n'));
     expect(run.status).toBe(0);
+
+    // Nx prefixes each line with its task; what follows is the builder's own line.
+    const lines = output
+      .split('\n')
+      .map((line) => line.replace(/\x1b\[[0-9;]*m/g, ''))
+      .filter((line) => !/waiting for pid|taking over/.test(line)) // these name the build they wait for
+      .map((line) => line.replace(/^.*?(building |downloading )/, '$1'));
+    const builds = lines.filter((line) => /^building (LIO appliance|Linux probe guest|kernel) /.test(line));
+    expect(builds.filter((line) => line.startsWith('building LIO appliance'))).toHaveLength(1);
+    expect(builds.filter((line) => line.startsWith('building Linux probe guest'))).toHaveLength(1);
+    expect(builds.filter((line) => line.startsWith('building kernel'))).toHaveLength(1);
+    const downloads = lines.filter((line) => line.startsWith('downloading '));
+    expect(downloads.length).toBeGreaterThan(0);
+    expect(new Set(downloads).size).toBe(downloads.length);
+    // Others waited for the builder instead of building beside it.
+    expect(output).toMatch(/waiting for pid \d+ .*which is building LIO appliance/);
+    expect(readdirSync(join(cache, 'lio-appliance')).filter((name) => name.includes('.staging-') || name.endsWith('.lock'))).toEqual([]);
 
     for (const name of labNames) {
       const report = JSON.parse(readFileSync(join(root, 'dist', 'labs', name, 'boot-vm', 'report.json'), 'utf8'));
@@ -61,7 +112,15 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
       // target-vm removes its endpoint when Nx stops it: no appliance outlived the run.
       expect(existsSync(join(root, 'dist', 'labs', name, 'target', 'endpoint.json'))).toBe(false);
     }
-    expect(spawnSync('pgrep', ['-f', 'ibft-lab-vm-'], { encoding: 'utf8' }).stdout.trim()).toBe('');
+    expect(qemuStartedWith(`IBFT_LAB_CACHE=${cache}`)).toEqual([]);
+
+    // Calm by default: one line per console phase; the consoles themselves are in files.
+    expect(output).not.toMatch(/\[(lio-appliance|lab)\] \[ *\d+\.\d+\] /); // no kernel log lines
+    expect(output).toMatch(/\[lio-appliance\] ready \(\d+\.\d s\)/);
+    expect(output).toMatch(/\[lab\] Registered SAN device 0x80 \(\d+\.\d s\)/);
+    for (const name of labNames) {
+      expect(readFileSync(join(root, 'dist', 'labs', name, 'target', 'appliance-serial.log'), 'utf8')).toMatch(/Linux version/);
+    }
 
     for (const name of labNames) {
       const lab = readLabSpec(join(root, 'labs', name, 'lab.json'));
@@ -70,8 +129,15 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
       for (const secret of secretsOf(lab)) {
         expect(shown.filter((text) => text.includes(secret))).toEqual([]);
         // Nx's task cache and our image cache: CHAP labs run gen-script and build-rom uncached.
-        const cached = spawnSync('grep', ['-rlF', '--', secret, join(root, '.nx', 'cache'), join(root, '.cache', 'ibft-lab')], { encoding: 'utf8' });
+        const cached = spawnSync('grep', ['-rlF', '--', secret, nxCache, join(root, '.nx', 'workspace-data'), cache], { encoding: 'utf8' });
         expect(cached.stdout.trim()).toBe('');
+        // Named by reference, the secret is not in Nx's project graph either.
+        const graph = nx(['show', 'project', name, '--json'], SECRET_ENV);
+        expect(graph.status).toBe(0);
+        expect(graph.stdout).not.toContain(secret);
+        // The script carries the secret (iPXE sends it): its tasks stay out of Nx's cache.
+        const targets = JSON.parse(graph.stdout).targets;
+        expect({ genScript: targets['gen-script'].cache, buildRom: targets['build-rom']?.cache ?? false }).toEqual({ genScript: false, buildRom: false });
       }
     }
   });

@@ -305,8 +305,8 @@ export function buildPackages(names: string[], options: BuildOptions = {}): Buil
       checkBinRequires(text, binPath, outDir);
       requiredTexts.push(text);
     }
-    // Entry points at the package root, such as qemu-runner's plugin.js (nx.json names
-    // "@ibft-lab/qemu-runner/plugin"): Nx requires them by subpath, so they ship like bins.
+    // Entry points at the package root, such as lab's plugin.js (nx.json names
+    // "@ibft-lab/lab/plugin"): Nx requires them by subpath, so they ship like bins.
     for (const entry of rootEntryPoints(pkg.dir)) {
       const text = packedBin(readFileSync(join(pkg.dir, entry), 'utf8'), entry);
       writeFileSync(join(outDir, entry), text);

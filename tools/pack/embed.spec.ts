@@ -1,7 +1,7 @@
 // End to end, the way a user embeds ibft-lab (docs/embedding.md): packs every plugin (tools/pack),
 // installs the tarballs with nx and @nx/devkit into a fresh Nx workspace outside the repo, registers
-// the lab plugin with `nx g @ibft-lab/qemu-runner:init`, scaffolds a lab with
-// `nx g @ibft-lab/qemu-runner:lab e2e-lab` (LIO appliance, rtl8139, BIOS, DHCP, build-rom falling
+// the lab plugin with `nx g @ibft-lab/lab:init`, scaffolds a lab with
+// `nx g @ibft-lab/lab:lab e2e-lab` (LIO appliance, rtl8139, BIOS, DHCP, build-rom falling
 // back to the stock ROM) and runs `nx run e2e-lab:boot-vm` twice: real nx, real QEMU, real appliance.
 // The second run must take gen-script and build-rom from Nx's cache.
 //
@@ -17,7 +17,7 @@ import { WORKSPACE_ROOT } from './build-package';
 import { createForeignWorkspace, foreignEnv, npmRegistryProblem, NX_DEVKIT_VERSION, NX_VERSION, type ForeignWorkspace, type RunResult } from './foreign-workspace';
 import { packAll } from './pack-all';
 
-const PACKAGES = ['ibft', 'script-gen', 'ipxe-builder', 'lio-target', 'qemu-runner'];
+const PACKAGES = ['cache', 'ibft', 'script-gen', 'ipxe-builder', 'lio-target', 'qemu-runner', 'lab'];
 const LAB = 'e2e-lab';
 /** One boot-vm run: appliance start + targetcli + boot + probe is about 40 s here; TCG on 2 shared cores can take far longer. */
 const BOOT_DEADLINE_MS = 300_000;
@@ -86,21 +86,21 @@ describe('the packed plugins embedded in a fresh Nx workspace outside the repo',
     rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 
-  itRuns('nx g @ibft-lab/qemu-runner:init registers the installed lab plugin', () => {
-    const plugin = workspace.run(process.execPath, ['-e', "const p = require('@ibft-lab/qemu-runner/plugin'); if (!p.createNodesV2) process.exit(3);"]);
+  itRuns('nx g @ibft-lab/lab:init registers the installed lab plugin', () => {
+    const plugin = workspace.run(process.execPath, ['-e', "const p = require('@ibft-lab/lab/plugin'); if (!p.createNodes || p.createNodesV2 !== p.createNodes) process.exit(3);"]);
     expect(plugin.stderr).toBe('');
     expect(plugin.status).toBe(0);
 
-    const init = workspace.nx('g', '@ibft-lab/qemu-runner:init', '--no-interactive');
+    const init = workspace.nx('g', '@ibft-lab/lab:init', '--no-interactive');
     expect(init.stderr).toBe('');
     expect(init.status).toBe(0);
     const nxJson = JSON.parse(readFileSync(join(workspace.root, 'nx.json'), 'utf8'));
-    expect(nxJson.plugins).toEqual([{ plugin: '@ibft-lab/qemu-runner/plugin' }]);
+    expect(nxJson.plugins).toEqual([{ plugin: '@ibft-lab/lab/plugin' }]);
     expect(nxJson.targetDefaults['boot-vm']).toEqual({ cache: false });
   });
 
-  itRuns(`nx g @ibft-lab/qemu-runner:lab ${LAB} scaffolds a lab whose targets the plugin infers`, () => {
-    const lab = workspace.nx('g', '@ibft-lab/qemu-runner:lab', LAB, '--no-interactive');
+  itRuns(`nx g @ibft-lab/lab:lab ${LAB} scaffolds a lab whose targets the plugin infers`, () => {
+    const lab = workspace.nx('g', '@ibft-lab/lab:lab', LAB, '--no-interactive');
     expect(lab.stderr).toBe('');
     expect(lab.status).toBe(0);
     expect(JSON.parse(readFileSync(join(workspace.root, 'labs', LAB, 'lab.json'), 'utf8'))).toMatchObject({

@@ -86,6 +86,33 @@ describe('ibft CLI (spawned for real)', () => {
     expect(revealed.stdout).toContain('target0/rev-chap-name-secret=cli-secret-two\n');
   });
 
+  it('--format iscsiadm: exit 1 with open-iscsi\'s messages when iscsiadm -m fw would find no target', () => {
+    const bad = file(
+      'bad-assoc.bin',
+      encodeIbft({ initiator: { name: 'iqn.2010-04.org.ipxe:x' }, nics: [{ ip: '10.0.2.15', prefix: 24 }], targets: [{ ip: '10.0.2.2', name: 'iqn.2003-01.org.example:x', nicAssociation: 3 }] }),
+    );
+    const r = ibft('decode', bad, '--format', 'iscsiadm');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('Invalid nic-assoc of 3. Max id 1.\n');
+    expect(r.stderr).toContain('iscsiadm: Could not get list of targets from firmware. (err 21)\n');
+    expect(r.stderr).toContain('warning: target[0].nicAssociation:');
+    const good = ibft('decode', FIXTURE_BIN, '--format', 'iscsiadm');
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^# BEGIN RECORD 2\.1\.8\niface\.initiatorname = iqn\.2010-04\.org\.ipxe:foobar\n/);
+  });
+
+  it('--format sysfs writes raw string bytes as Linux does', () => {
+    const bytes = encodeIbft({ initiator: { name: 'iqn.2010-04.org.ipxe:caf_' }, nics: [{}], targets: [{ ip: '10.0.2.2', name: 'iqn.2003-01.org.example:x' }] });
+    const at = Buffer.from(bytes).indexOf('caf_') + 3;
+    bytes[at] = 0xe9;
+    bytes[9] = 0;
+    bytes[9] = (0x100 - (bytes.reduce((a, b) => a + b, 0) & 0xff)) & 0xff;
+    const r = spawnSync(process.execPath, [BIN, 'decode', file('raw.bin', bytes), '--format', 'sysfs'], { timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.includes(Buffer.from('initiator/initiator-name=iqn.2010-04.org.ipxe:caf\xe9\n', 'latin1'))).toBe(true);
+    expect(r.stderr.toString()).toContain('warning: initiator.name: bytes are not valid UTF-8');
+  });
+
   it('exit 1 with the problems for an invalid table', () => {
     const broken = fixture.bin.slice();
     broken[9] = (broken[9] + 0x10) & 0xff;

@@ -1,8 +1,12 @@
 // Real OpenSSH sshd on loopback, real ssh2 client; the local transport runs in
 // a real Node child process (Jest's CJS runtime cannot load ESM-only execa).
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectSsh, HostKeyRejected, type Transport } from '../src/lib/transport';
+import { writeEndpoint } from '../src/lib/appliance/endpoint';
+import { openTarget } from '../src/lib/connect-target';
+import { connectSsh, HostKeyRejected, SshRefused, type Transport } from '../src/lib/transport';
 import { sshdAvailable, startTestSshd, type TestSshd } from './support/sshd';
 
 jest.setTimeout(60_000);
@@ -58,6 +62,47 @@ describeSsh('ssh transport against a real sshd on loopback', () => {
     await expect(
       connectSsh({ host: '127.0.0.1', port: sshd.port, privateKeyPath: sshd.clientKeyPath, hostKeyFingerprint: `SHA256:${'A'.repeat(43)}` }),
     ).rejects.toBeInstanceOf(HostKeyRejected);
+  });
+
+  it('a key the machine does not accept, and a key file that is missing, are refusals (SshRefused) naming the key', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'ibft-lab-other-key-'));
+    try {
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(other, 'id')]);
+      const wrongKey = connectSsh({ host: '127.0.0.1', port: sshd.port, privateKeyPath: join(other, 'id'), hostKeyFingerprint: sshd.hostKeyFingerprint });
+      await expect(wrongKey).rejects.toBeInstanceOf(SshRefused);
+      await expect(wrongKey).rejects.toThrow(`All configured authentication methods failed: the machine does not accept the key ${join(other, 'id')}`);
+      const missing = connectSsh({ host: '127.0.0.1', port: sshd.port, privateKeyPath: join(other, 'gone'), hostKeyFingerprint: sshd.hostKeyFingerprint });
+      await expect(missing).rejects.toBeInstanceOf(SshRefused);
+      await expect(missing).rejects.toThrow(`cannot read the private key ${join(other, 'gone')} (ENOENT)`);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('setup-target waiting for an appliance whose key was replaced fails at once, naming the key and its cache entry', async () => {
+    const entry = mkdtempSync(join(tmpdir(), 'ibft-lab-replaced-key-'));
+    try {
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(entry, 'client_ed25519')]);
+      writeEndpoint(join(entry, 'endpoint.json'), {
+        host: '127.0.0.1',
+        sshPort: sshd.port,
+        iscsiPort: 3260,
+        user: 'root',
+        privateKeyPath: join(entry, 'client_ed25519'),
+        hostKeyFingerprint: sshd.hostKeyFingerprint,
+        guestPortal: { ip: '10.0.2.2', port: 3260 },
+        pid: process.pid,
+        startedAt: new Date().toISOString(),
+      });
+      const started = Date.now();
+      const opened = openTarget({ transport: 'appliance', endpointFile: join(entry, 'endpoint.json'), waitTimeoutSeconds: 300 }, 'unused');
+      await expect(opened).rejects.toThrow(
+        new RegExp(`does not accept the key ${join(entry, 'client_ed25519')}.*cache entry ${entry}; if it was changed by hand, remove that folder`),
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      rmSync(entry, { recursive: true, force: true });
+    }
   });
 
   it('refuses to connect without any host key policy', async () => {

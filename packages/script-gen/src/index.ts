@@ -12,3 +12,4 @@ export * from './lib/parse';
 export * from './lib/find-files';
 export * from './lib/lint-files';
 export * from './lib/default-script';
+export * from './lib/secret-ref';

@@ -206,7 +206,13 @@ describe('decodeIbft on broken tables: problems, never exceptions', () => {
     bytes[nicOffsets[0] + 1] = 2;
     new DataView(bytes.buffer).setUint16(targetOffsets[0] + 2, 60, true);
     fixChecksum(bytes);
-    expect(errorPaths(bytes)).toEqual(['nic[0].header.id', 'nic[0].header.version', 'target[0].header.length']);
+    // The NIC slot points at a structure with id 4: Linux takes it for a target (by its id), whose length
+    // (the NIC's 102) is then wrong too.
+    expect(errorPaths(bytes)).toEqual(['nic[0].header.id', 'nic[0].header.version', 'nic[0].header.length', 'target[0].header.length']);
+    expect(decodeIbft(bytes).table!.targets.map((t) => [t.slot, t.via])).toEqual([
+      [0, 'nic'],
+      [0, undefined],
+    ]);
     // Linux registers neither structure.
     const lines = formatSysfs(decodeIbft(bytes).table!);
     expect(lines.some((l) => /^(ethernet|target)/.test(l))).toBe(false);

@@ -5,6 +5,9 @@ import { compareIbft } from './compare';
 import { decodeIbft } from './decode';
 import { formatIscsiadm, formatJson, formatSysfs, formatTable } from './format';
 import { findValidIbft, locateIbft } from './locate';
+import { encodeIbft } from './encode';
+import { IbftSpecError } from './spec';
+import { predictIscsiadmFw } from './format';
 import { fixChecksum } from '../../test/support/encode-ibft';
 import { loadFixture } from '../../test/support/fixtures';
 
@@ -19,6 +22,7 @@ function exerciseEverything(bytes: Uint8Array): void {
     formatSysfs(result.table, { revealSecrets: true });
     JSON.parse(formatJson(result.table));
     formatIscsiadm(result.table);
+    predictIscsiadmFw(result.table, { revealSecrets: true, netIfaceName: (n) => (n.slot % 2 ? null : 'eth0') });
     formatTable(result.table);
     compareIbft(
       {
@@ -91,5 +95,36 @@ describe('fuzz: random and mutated bytes never throw', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('a valid decoded table encodes to one that decodes the same, or is refused with an IbftSpecError', () => {
+    const withoutChecksum = (t: object) => JSON.parse(JSON.stringify(t, (k, v) => (k === 'checksum' ? undefined : v)));
+    let encoded = 0;
+    // Mutations that mostly stay valid: a few byte flips, checksum repaired, on the fixture with CHAP strings.
+    const chap = loadFixture('stock-ipxe-tgt-mutual-chap').bin;
+    const nearlyValid = fc.array(fc.record({ at: fc.nat({ max: chap.length - 1 }), value: fc.integer({ min: 0, max: 255 }) }), { maxLength: 4 }).map((flips) => {
+      const bytes = chap.slice();
+      for (const f of flips) bytes[f.at] = f.value;
+      return fixChecksum(bytes);
+    });
+    fc.assert(
+      fc.property(nearlyValid, (bytes) => {
+        const result = decodeIbft(bytes);
+        if (!result.table || result.problems.some((p) => p.severity === 'error')) return;
+        let out: Uint8Array;
+        try {
+          out = encodeIbft(JSON.parse(formatJson(result.table, { revealSecrets: true })));
+        } catch (e) {
+          // Decoder warnings encode does not write (an odd control length, a string over the header or a structure).
+          expect(e).toBeInstanceOf(IbftSpecError);
+          return;
+        }
+        encoded++;
+        // Bytes outside the model (padding, reserved) are zeros now, so only the checksum byte may differ.
+        expect(withoutChecksum(decodeIbft(out).table!)).toEqual(withoutChecksum(result.table));
+      }),
+      { numRuns: 500 },
+    );
+    expect(encoded).toBeGreaterThan(150);
   });
 });

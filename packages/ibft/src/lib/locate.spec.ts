@@ -135,4 +135,38 @@ describe('locateIbft', () => {
     expect(found.found).toBe(false);
     if (!found.found) expect(found.reason).toMatch(/0x9e620 \(header\.revision: revision is 7/);
   });
+
+  it('a crafted dump with an iBFT signature on every 16-byte boundary (1 MiB): every candidate, in linear time', () => {
+    const size = 1 << 20;
+    const memory = new Uint8Array(size);
+    for (let o = 0; o < size; o += 16) memory.set([0x69, 0x42, 0x46, 0x54], o);
+    const started = Date.now();
+    const candidates = locateIbft(memory);
+    // A hang guard only (it takes about 0.1 s); bench/ibft-locate measures 16 MiB.
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(candidates).toHaveLength(size / 16);
+    const byMethod = candidates.reduce<Record<string, number>>((n, c) => ({ ...n, [c.method]: (n[c.method] ?? 0) + 1 }), {});
+    // BIOS window 0x80000-0x100000 minus the VGA hole: 0x60000 / 16; the rest by the whole-buffer scan.
+    expect(byMethod).toEqual({ bare: 1, 'bios-scan': 0x60000 / 16, 'memory-scan': size / 16 - 1 - 0x60000 / 16 });
+    expect(candidates.some((c) => c.valid)).toBe(false);
+    // Revision 0 and length 0: header problems only, one shared list for equal headers.
+    expect(candidates[5000].problems.map((p) => p.path)).toEqual(['header.revision', 'header.length']);
+    expect(candidates[5000].problems).toBe(candidates[6000].problems);
+    const found = findValidIbft(memory);
+    expect(found.found).toBe(false);
+    if (!found.found) {
+      expect(found.reason).toMatch(/^found 65536 iBFT candidate\(s\), none valid: 0x0 \(header\.revision: .*; and 65531 more$/);
+      expect(found.reason.length).toBeLessThan(2000);
+    }
+  });
+
+  it('the fixture among thousands of decoys in the BIOS window is still found', () => {
+    const memory = new Uint8Array(1 << 20);
+    for (let o = 0x80000; o < 0x100000; o += 16) memory.set([0x69, 0x42, 0x46, 0x54], o);
+    memory.fill(0, 0x9e600, 0x9e620 + 0x300);
+    memory.set(fixture(), 0x9e620);
+    const found = findValidIbft(memory);
+    expect(found.found && found.address).toBe(0x9e620);
+    expect(found.found && found.table.targets[0].name?.value).toBe('iqn.2003-01.org.example:lab');
+  });
 });

@@ -58,11 +58,18 @@ export interface Control {
   header: StructureHeader;
   extensions: number;
   initiatorOffset: number;
-  /** NIC structure offsets in slot order (nic0, nic1, ...); 0 = slot unused. */
+  /**
+   * NIC structure offsets in slot order (nic0, nic1, ...); 0 = slot unused. The spec's 18 bytes hold two
+   * pairs; a longer control (iPXE and EDK2 write one for more than two pairs) holds more u16 slots after
+   * them, alternating NIC, target, and all of them are read.
+   */
   nicOffsets: number[];
   /** Target structure offsets in slot order; 0 = slot unused. */
   targetOffsets: number[];
 }
+
+/** The kind of structure a control slot is for: slot 0 is the initiator, then NIC, target, NIC, target, ... */
+export type SlotKind = 'initiator' | 'nic' | 'target';
 
 /**
  * A 16-byte iBFT address. IPv4 is stored IPv4-mapped (::ffff:a.b.c.d) and shown
@@ -80,11 +87,24 @@ export interface IpAddress {
 export interface IbftString {
   offset: number;
   length: number;
+  /**
+   * The text Linux prints (`%.*s`: up to the length or the first NUL), decoded as UTF-8. Bytes that are
+   * not valid UTF-8 show as U+FFFD here; `hex` then holds the real bytes.
+   */
   value: string;
+  /**
+   * All `length` bytes as lower-case hex, present only when `value` does not say them exactly (bytes that
+   * are not valid UTF-8, or a NUL inside the length). Formatters print these bytes, as Linux does.
+   */
+  hex?: string;
+  /** Set by the formatters' secret masking: `value` is MASKED_SECRET, not the table's bytes. */
+  masked?: true;
 }
 
 export interface Initiator {
   offset: number;
+  /** As Nic.via: the kind of control slot that pointed here, when it is not the initiator slot. */
+  via?: SlotKind;
   header: StructureHeader;
   valid: boolean;
   bootSelected: boolean;
@@ -114,8 +134,13 @@ export interface PciAddress {
 }
 
 export interface Nic {
-  /** Slot in the control structure (nic0 = 0, nic1 = 1). */
+  /** Slot in the control structure (nic0 = 0, nic1 = 1, ...). */
   slot: number;
+  /**
+   * Present only when the structure was reached through a control slot of another kind (e.g. a NIC
+   * structure in a target slot): Linux registers a structure by its own id, whatever slot points at it.
+   */
+  via?: SlotKind;
   offset: number;
   header: StructureHeader;
   valid: boolean;
@@ -154,8 +179,10 @@ export interface Lun {
 }
 
 export interface Target {
-  /** Slot in the control structure (target0 = 0, target1 = 1). */
+  /** Slot in the control structure (target0 = 0, target1 = 1, ...). */
   slot: number;
+  /** As Nic.via: the kind of control slot that pointed here, when it is not a target slot. */
+  via?: SlotKind;
   offset: number;
   header: StructureHeader;
   valid: boolean;

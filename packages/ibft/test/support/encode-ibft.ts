@@ -1,6 +1,9 @@
 // Test encoder: builds an iBFT from a plain description, laid out the way iPXE
-// lays it out (src/core/ibft.c): header, control at 0x30, structures on
-// 16-byte boundaries, then NUL-terminated strings. Raw hooks let tests break it.
+// lays it out (src/drivers/block/ibft.c): header, control at 0x30 (grown past
+// 18 bytes for more than two pairs), structures on 16-byte boundaries, then
+// NUL-terminated strings. Raw hooks let tests break it. (The library's own
+// encoder, src/lib/encode.ts, is tested separately; this one stays small and
+// independent so decoder tests do not depend on it.)
 import { parseAddressWords } from '../../src/lib/address';
 
 export interface EncodeInitiator {
@@ -52,10 +55,12 @@ export interface EncodeSpec {
   oemId?: string;
   oemTableId?: string;
   initiator?: EncodeInitiator | null;
-  /** At most two (nic0, nic1 slots). */
+  /** nic0, nic1, ... slots; more than two grow the control structure. */
   nics?: EncodeNic[];
-  /** At most two (target0, target1 slots). */
+  /** target0, target1, ... slots. */
   targets?: EncodeTarget[];
+  /** Control header length to write (default iPXE's 10 + 4 per pair, at least two pairs). */
+  controlLength?: number;
 }
 
 /** Where the encoder put things, so tests can corrupt precise fields. */
@@ -69,7 +74,7 @@ export interface EncodedLayout {
 const align16 = (n: number) => (n + 15) & ~15;
 
 export function encodeIbftLayout(spec: EncodeSpec = {}): EncodedLayout {
-  const buf = new Uint8Array(0x10000);
+  const buf = new Uint8Array(0x20000);
   const view = new DataView(buf.buffer);
   const u8 = (o: number, v: number) => view.setUint8(o, v);
   const u16 = (o: number, v: number) => view.setUint16(o, v, true);
@@ -98,9 +103,11 @@ export function encodeIbftLayout(spec: EncodeSpec = {}): EncodedLayout {
   u8(8, spec.revision ?? 1);
   text(10, spec.oemId ?? 'FENSYS', 6);
   text(16, spec.oemTableId ?? 'iPXE', 8);
-  hdr(0x30, 1, 18, 0, 0);
+  const pairs = Math.max(2, spec.nics?.length ?? 0, spec.targets?.length ?? 0);
+  const controlLength = spec.controlLength ?? 10 + 4 * pairs;
+  hdr(0x30, 1, controlLength, 0, 0);
 
-  let pos = 0x50;
+  let pos = align16(0x30 + Math.max(18, controlLength, 10 + 4 * pairs));
   let initiatorOffset = 0;
   if (spec.initiator !== null) {
     const ini = spec.initiator ?? {};
@@ -147,10 +154,10 @@ export function encodeIbftLayout(spec: EncodeSpec = {}): EncodedLayout {
     pos = align16(pos + 54);
   });
   u16(0x38, initiatorOffset);
-  u16(0x3a, nicOffsets[0] ?? 0);
-  u16(0x3c, targetOffsets[0] ?? 0);
-  u16(0x3e, nicOffsets[1] ?? 0);
-  u16(0x40, targetOffsets[1] ?? 0);
+  for (let k = 0; k < pairs; k++) {
+    u16(0x3a + 4 * k, nicOffsets[k] ?? 0);
+    u16(0x3c + 4 * k, targetOffsets[k] ?? 0);
+  }
 
   for (const s of strings) {
     const bytes = new TextEncoder().encode(s.value);

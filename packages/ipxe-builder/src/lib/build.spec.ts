@@ -61,7 +61,7 @@ describe('buildRom with a toy iPXE tree (real make, toy Makefile)', () => {
   let logs: string[];
   const ctx = () => ({ workspaceRoot: join(dir.path, 'ws'), env: { PATH: process.env.PATH }, log: (l: string) => logs.push(l) });
   const script = 'dist/labs/lab/boot.ipxe';
-  const trees = () => readdirSync(join(dir.path, 'ws/.cache/ibft-lab/ipxe/trees')).filter((n) => !n.includes('.'));
+  const trees = () => readdirSync(join(dir.path, 'ws/.cache/ibft-lab/ipxe/trees')).filter((n) => !n.includes('.')).map((n) => join(dir.path, 'ws/.cache/ibft-lab/ipxe/trees', n));
 
   beforeEach(() => {
     dir = tempDir();
@@ -122,6 +122,18 @@ describe('buildRom with a toy iPXE tree (real make, toy Makefile)', () => {
     expect(a.romSha256).toBe(b.romSha256);
     expect(logs.join('\n')).toMatch(/waiting for pid \d+/);
     expect(trees()).toHaveLength(1);
+  });
+
+  it('prepares the tree again after a make that was killed outright (its marker is still there)', async () => {
+    await buildRom(base(), ctx());
+    const [tree] = trees();
+    expect(existsSync(join(tree, '.ibft-lab-make-running'))).toBe(false);
+    writeFileSync(join(tree, '.ibft-lab-make-running'), '99999\n');
+    writeFileSync(join(tree, 'src', 'truncated.o'), '');
+    await buildRom(base(), ctx());
+    expect(logs.join('\n')).toMatch(/was cut off; preparing the tree again/);
+    expect(existsSync(join(tree, 'src', 'truncated.o'))).toBe(false);
+    expect(existsSync(join(tree, '.ibft-lab-make-running'))).toBe(false);
   });
 
   it('rebuilds when only the script changes', async () => {

@@ -8,7 +8,7 @@ import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, re
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigOverrides, mergeLocalHeader, renderOverrides } from './config-overrides';
-import { withLock } from './lock';
+import { withFileLock } from '@ibft-lab/cache';
 import { MakeProgress, summarizeMakeFailure } from './make-output';
 import { Manifest, renderManifest, sha256File } from './manifest';
 import { HOW_TO_PROVIDE_SOURCE, ResolvedSource, SourceOption, UnavailableCode, identityString, ipxeCacheDir, resolveSource } from './source';
@@ -252,10 +252,17 @@ export async function buildRom(options: BuildRomOptions, ctx: BuildContext): Pro
   const out = abs(ctx.workspaceRoot, options.outputPath);
   log(`ipxe-builder: ${target} from ${source.origin} ${source.location}`);
 
-  return withLock(
+  return withFileLock(
     `${tree}.lock`,
     async () => {
       const marker = join(tree, '.ibft-lab-tree.json');
+      // make writes objects in place: one killed (kill -9 leaves no make cleanup) may have left a
+      // truncated object newer than its source, which the next make would link. Start that tree again.
+      const makeRunning = join(tree, '.ibft-lab-make-running');
+      if (existsSync(makeRunning)) {
+        log(`ipxe-builder: a build in ${tree} was cut off; preparing the tree again`);
+        rmSync(tree, { recursive: true, force: true });
+      }
       if (!existsSync(marker)) {
         log(`ipxe-builder: preparing build tree ${tree}`);
         const staging = `${tree}.new`;
@@ -289,7 +296,12 @@ export async function buildRom(options: BuildRomOptions, ctx: BuildContext): Pro
       const built = join(tree, 'src', target);
       const rom = basename(target);
       try {
-        await runMake(inv, target, join(tree, 'build.log'), ctx);
+        writeFileSync(makeRunning, `${process.pid}\n`);
+        try {
+          await runMake(inv, target, join(tree, 'build.log'), ctx);
+        } finally {
+          rmSync(makeRunning, { force: true }); // make ended, with or without success: its own cleanup ran
+        }
         if (!existsSync(built)) throw new MakeFailedError(`make succeeded but ${target} is not in ${dirname(built)}`);
         prepareOutput(out);
         copyFileSync(built, join(out, rom));
@@ -316,6 +328,6 @@ export async function buildRom(options: BuildRomOptions, ctx: BuildContext): Pro
       log(`ipxe-builder: wrote ${rom} (sha256 ${manifest.romSha256.slice(0, 16)}…) and ${MANIFEST_NAME} to ${options.outputPath}`);
       return manifest;
     },
-    { log },
+    { what: `building ${target} in ${tree}`, log: (line) => log(`ipxe-builder: ${line}`) },
   );
 }

@@ -7,7 +7,7 @@ import { ownedBackstorePrefix, parseDesiredState, type ResolvedDesiredState } fr
 import { hostname } from 'node:os';
 import { ledgerPath, lockPath, parseLedger, type Ledger } from './ownership';
 import { formatPlan, plan, renderStep, type Plan } from './plan';
-import { processAlive } from './process-alive';
+import { processAlive } from '@ibft-lab/cache';
 import { maskSecrets, readLiveState, runTargetcliScript, targetcliSession, type TargetcliSession } from './targetcli';
 import type { Transport } from './transport';
 
@@ -17,6 +17,8 @@ export interface ApplyOptions {
   /** Plan only; run no changing command. */
   dryRun?: boolean;
   log?: (line: string) => void;
+  /** Log each planned command (default), or only the plan's first line ("LIO plan: N command(s)"). */
+  logPlanSteps?: boolean;
 }
 
 export interface ApplyReport {
@@ -123,7 +125,7 @@ async function convergeLocked(transport: Transport, desired: ResolvedDesiredStat
   const live = await readLiveState(session);
   const first = plan(desired, live, ledger);
   const planText = formatPlan(first);
-  log(planText);
+  log(options.logPlanSteps === false ? planText.split('\n')[0] : planText);
   const report = (commandsRun: number): ApplyReport => ({
     plan: first,
     planText,

@@ -2,10 +2,12 @@
 // (found through its endpoint file, waited for with a deadline), a machine
 // over SSH, or this machine.
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
+import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import { z } from 'zod';
 import { endpointAlive, readEndpoint, type ApplianceEndpoint } from './appliance/endpoint';
-import { connectSsh, localTransport, sshTransportOptionsSchema, type Transport } from './transport';
+import { refusedByAppliance } from './appliance/start-appliance';
+import { connectSsh, localTransport, SshRefused, sshTransportOptionsSchema, type Transport } from './transport';
 
 export const targetConnectionSchema = z.object({
   transport: z
@@ -66,6 +68,8 @@ export async function openTarget(
       });
       return { transport, endpoint };
     } catch (error) {
+      // Only "not listening yet" heals by waiting; a refusal names its cause now.
+      if (error instanceof SshRefused) throw refusedByAppliance(error, dirname(endpoint.privateKeyPath));
       last = error;
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -78,9 +82,11 @@ export function loadDesiredInput(options: { config?: unknown; configFile?: strin
   if (options.config !== undefined) return options.config;
   if (!options.configFile) throw new Error('config or configFile: one is required (the LIO desired state)');
   const path = isAbsolute(options.configFile) ? options.configFile : join(workspaceRoot, options.configFile);
+  let json: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new Error(`configFile ${path}: ${(error as Error).message}`);
   }
+  return resolveSecretRefs(json, { baseDir: workspaceRoot });
 }

@@ -1,5 +1,13 @@
 export { formatJson, redactTable, type JsonFormatOptions } from './json';
-export { formatSysfs } from './sysfs';
-export { formatIscsiadm, type IscsiadmFormatOptions } from './iscsiadm';
+export { formatSysfs, formatSysfsBytes, sysfsFiles, type SysfsFile } from './sysfs';
+export {
+  formatIscsiadm,
+  predictIscsiadmFw,
+  compareIscsiadmFw,
+  type IscsiadmFormatOptions,
+  type IscsiadmFwResult,
+  type IscsiadmRecord,
+  type IscsiadmDifference,
+} from './iscsiadm';
 export { formatTable } from './table';
 export { MASKED_SECRET, type FormatOptions } from './options';

@@ -2,8 +2,11 @@
 import type { IbftString, IbftTable } from '../structures';
 import { type FormatOptions, secretText } from './options';
 
+/** A masked secret: value MASKED_SECRET, its bytes (hex) dropped, marked so `ibft encode` refuses it. */
 function maskString(s: IbftString | null, options?: FormatOptions): IbftString | null {
-  return s && { ...s, value: secretText(s.value, options) };
+  if (!s || options?.revealSecrets) return s;
+  const { hex: _bytes, ...rest } = s;
+  return { ...rest, value: secretText(s.value, options), masked: true };
 }
 
 /** A copy of the table safe to write to logs and reports (secrets masked by default). */

@@ -35,7 +35,7 @@ export function formatTable(table: IbftTable, options?: FormatOptions): string {
   }
   for (const n of table.nics) {
     sections.push([
-      `NIC ${n.slot} (index ${n.header.index}, offset ${n.offset})`,
+      `NIC ${n.slot} (index ${n.header.index}, offset ${n.offset}${n.via ? `, in ${n.via} slot ${n.slot}` : ''})`,
       [
         ['flags', `${n.header.flags} (${flagList([[n.valid, 'valid'], [n.bootSelected, 'boot selected'], [n.global, 'global']])})`],
         ['MAC', n.mac],
@@ -53,7 +53,7 @@ export function formatTable(table: IbftTable, options?: FormatOptions): string {
   for (const t of table.targets) {
     const secret = (s: IbftString | null) => (s ? secretText(s.value, options) : '-');
     sections.push([
-      `Target ${t.slot} (index ${t.header.index}, offset ${t.offset})`,
+      `Target ${t.slot} (index ${t.header.index}, offset ${t.offset}${t.via ? `, in ${t.via} slot ${t.slot}` : ''})`,
       [
         ['flags', `${t.header.flags} (${flagList([[t.valid, 'valid'], [t.bootSelected, 'boot selected'], [t.radiusChap, 'RADIUS CHAP'], [t.radiusReverseChap, 'RADIUS reverse CHAP']])})`],
         ['name', str(t.name)],

@@ -4,6 +4,7 @@ import { endpointPath } from '../../lib/appliance';
 import { loadDesiredInput, openTarget } from '../../lib/connect-target';
 import { initiatorInfo, initiatorInfoPath, writeInitiatorInfo } from '../../lib/initiator-info';
 import { parseDesiredState } from '../../lib/model';
+import { verboseFromEnv } from '@ibft-lab/qemu-runner';
 import { runExecutor } from '../run-executor';
 import { optionsSchema } from './options';
 
@@ -14,7 +15,12 @@ export default async function setupTargetExecutor(raw: unknown, context: Executo
     const desired = parseDesiredState(loadDesiredInput(options, context.root));
     const { transport, endpoint } = await openTarget(options, endpointPath(context.root, project), (l) => console.log(l), context.root);
     try {
-      const report = await applyDesiredState(transport, desired, { persist: options.persist, dryRun: options.dryRun, log: (l) => console.log(l) });
+      const report = await applyDesiredState(transport, desired, {
+        persist: options.persist,
+        dryRun: options.dryRun,
+        log: (l) => console.log(l),
+        logPlanSteps: options.dryRun || options.verbose || context.isVerbose || verboseFromEnv(),
+      });
       console.log(`setup-target: ${report.commandsRun} command(s), ${report.targetcliStarts} targetcli start(s), ${report.seconds.toFixed(1)} s`);
       if (!options.dryRun) {
         const file = options.initiatorFile ?? initiatorInfoPath(context.root, project);
@@ -24,5 +30,5 @@ export default async function setupTargetExecutor(raw: unknown, context: Executo
     } finally {
       await transport.close();
     }
-  });
+  }, context.root);
 }

@@ -19,5 +19,5 @@ export default async function targetStatusExecutor(raw: unknown, context: Execut
     } finally {
       await transport.close();
     }
-  });
+  }, context.root);
 }

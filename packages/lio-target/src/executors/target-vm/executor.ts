@@ -1,6 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { endpointPath, removeEndpoint, startAppliance, writeEndpoint } from '../../lib/appliance';
-import { whenParentGone } from '@ibft-lab/qemu-runner';
+import { APPLIANCE_ERRORS, APPLIANCE_PHASES, APPLIANCE_SERIAL_PREFIX, endpointPath, removeEndpoint, startAppliance, writeEndpoint } from '../../lib/appliance';
+import { dirname, join } from 'node:path';
+import { calmLog, verboseFromEnv, whenParentGone } from '@ibft-lab/qemu-runner';
 import { runExecutor } from '../run-executor';
 import { optionsSchema } from './options';
 
@@ -8,7 +9,15 @@ import { optionsSchema } from './options';
 export default async function targetVmExecutor(raw: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
   return runExecutor('target-vm', optionsSchema, raw, async (options) => {
     const file = options.endpointFile ?? endpointPath(context.root, context.projectName ?? 'unknown');
-    const appliance = await startAppliance({ memoryMiB: options.memoryMiB, readyDeadlineMs: options.readyTimeoutSeconds * 1000, log: (l) => console.log(l) });
+    const consoleLog = calmLog({
+      serialPrefix: APPLIANCE_SERIAL_PREFIX,
+      phases: APPLIANCE_PHASES,
+      errors: APPLIANCE_ERRORS,
+      verbose: options.verbose || context.isVerbose || verboseFromEnv(),
+      file: join(dirname(file), 'appliance-serial.log'),
+      print: (line) => console.log(line),
+    });
+    const appliance = await startAppliance({ memoryMiB: options.memoryMiB, readyDeadlineMs: options.readyTimeoutSeconds * 1000, log: consoleLog.log });
     writeEndpoint(file, appliance.endpoint);
     console.log(`LIO appliance: ssh 127.0.0.1:${appliance.endpoint.sshPort}, iSCSI 127.0.0.1:${appliance.endpoint.iscsiPort} (guests: ${appliance.endpoint.guestPortal.ip}:${appliance.endpoint.guestPortal.port}); endpoint ${file}`);
     console.log('ready');
@@ -26,5 +35,5 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
     removeEndpoint(file);
     await appliance.stop();
     console.log('LIO appliance stopped');
-  });
+  }, context.root);
 }

@@ -17,5 +17,5 @@ export default async function teardownTargetExecutor(raw: unknown, context: Exec
     } finally {
       await transport.close();
     }
-  });
+  }, context.root);
 }

@@ -5,8 +5,9 @@
 // download + dpkg -x, and the cpio records uid/gid 0 (facts.md).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { ensureCacheEntry } from '@ibft-lab/cache';
 import {
   addKernelModules,
   buildInitramfs,
@@ -40,49 +41,48 @@ export interface ApplianceImage {
   hostKeyFingerprint: string;
   /** OpenSSH private key that logs in as root. */
   clientKeyPath: string;
+  /** The cache entry holding all of the above. */
+  dir: string;
   key: string;
 }
 
 export async function buildAppliance(options: { cacheDir: string; log?: (line: string) => void }): Promise<ApplianceImage> {
   const log = options.log ?? (() => undefined);
-  const kernel = await ensureCloudKernel({ cacheDir: options.cacheDir });
-  const debs = await downloadDebianPackages(APPLIANCE_PACKAGES, { cacheDir: options.cacheDir, closure: true, exclude: EXCLUDED });
+  const kernel = await ensureCloudKernel({ cacheDir: options.cacheDir, log });
+  const debs = await downloadDebianPackages(APPLIANCE_PACKAGES, { cacheDir: options.cacheDir, closure: true, exclude: EXCLUDED, log });
   const key = createHash('sha256')
     .update(JSON.stringify({ debs: debs.map((d) => basename(d)).sort(), kernel: kernel.version, init: INIT_SCRIPT, modules: APPLIANCE_MODULES, LAYOUT_VERSION }))
     .digest('hex')
     .slice(0, 16);
   const dir = join(options.cacheDir, 'lio-appliance', key);
-  const image: ApplianceImage = {
+  // The initramfs and the key pair baked into it are one entry: published together, so no run can
+  // pair one build's image with another build's key.
+  await ensureCacheEntry({
+    path: dir,
+    what: `LIO appliance ${key} (${debs.length} packages, kernel ${kernel.version})`,
+    log,
+    async build(staging) {
+      const root = join(staging, 'root');
+      await extractDebs(debs, root);
+      await addKernelModules(kernel, APPLIANCE_MODULES, root);
+      linkBusyboxApplets(root);
+      writeSystemFiles(root);
+      const hostFingerprint = makeHostKey(root);
+      makeClientKey(staging, root);
+      writeFileSync(join(staging, 'host-key.fingerprint'), `${hostFingerprint}\n`);
+      await buildInitramfs({ rootDir: root, outFile: join(staging, 'appliance.cpio.gz') });
+      rmSync(root, { recursive: true, force: true });
+      rmSync(join(staging, 'appliance.cpio.gz.key'), { force: true });
+    },
+  });
+  return {
     kernel,
     initramfs: join(dir, 'appliance.cpio.gz'),
-    hostKeyFingerprint: existsSync(join(dir, 'host-key.fingerprint')) ? readFileSync(join(dir, 'host-key.fingerprint'), 'utf8').trim() : '',
+    hostKeyFingerprint: readFileSync(join(dir, 'host-key.fingerprint'), 'utf8').trim(),
     clientKeyPath: join(dir, 'client_ed25519'),
+    dir,
     key,
   };
-  if (existsSync(image.initramfs) && image.hostKeyFingerprint && existsSync(image.clientKeyPath)) return image;
-
-  log(`building LIO appliance ${key} (${debs.length} packages, kernel ${kernel.version})`);
-  mkdirSync(join(options.cacheDir, 'lio-appliance'), { recursive: true });
-  const staging = `${dir}.partial-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  const root = join(staging, 'root');
-  try {
-    await extractDebs(debs, root);
-    await addKernelModules(kernel, APPLIANCE_MODULES, root);
-    linkBusyboxApplets(root);
-    writeSystemFiles(root);
-    const hostFingerprint = makeHostKey(root);
-    makeClientKey(staging, root);
-    writeFileSync(join(staging, 'host-key.fingerprint'), `${hostFingerprint}\n`);
-    await buildInitramfs({ rootDir: root, outFile: join(staging, 'appliance.cpio.gz') });
-    rmSync(root, { recursive: true, force: true });
-    rmSync(join(staging, 'appliance.cpio.gz.key'), { force: true });
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(staging, dir);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-  return { ...image, hostKeyFingerprint: readFileSync(join(dir, 'host-key.fingerprint'), 'utf8').trim() };
 }
 
 /** busybox provides every tool the packages do not (sh, mount, ip, …); real binaries win. */

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { processAlive } from '../process-alive';
+import { processAlive } from '@ibft-lab/cache';
 
 export const endpointSchema = z.object({
   host: z.string(),

@@ -1,12 +1,21 @@
 // Boots the LIO appliance under QEMU (TCG), publishing SSH and iSCSI on free
 // host loopback ports, and returns once targetcli answers over SSH.
 import { existsSync, statSync } from 'node:fs';
-import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type QemuVm } from '@ibft-lab/qemu-runner';
-import { connectSsh, type Transport } from '../transport';
+import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type ConsolePhase, type QemuVm } from '@ibft-lab/qemu-runner';
+import { connectSsh, SshRefused, type Transport } from '../transport';
 import { buildAppliance } from './build-appliance';
 import type { ApplianceEndpoint } from './endpoint';
 import { freeLoopbackPort } from './free-port';
 import { APPLIANCE_READY_MARKER } from './init-script';
+
+export const APPLIANCE_SERIAL_PREFIX = '[lio-appliance] ';
+
+/** The appliance's console as a person follows it (calmLog): kernel up, ready. */
+export const APPLIANCE_PHASES: ConsolePhase[] = [
+  { pattern: /Linux version (\S+)/, label: (m) => `Linux ${m[1]} booting` },
+  { pattern: new RegExp(APPLIANCE_READY_MARKER), label: () => 'ready' },
+];
+export const APPLIANCE_ERRORS = [/Kernel panic/, /ibft-lab appliance: .*failed/, /Call Trace/];
 
 /**
  * A disk image the appliance serves, e.g. as a `block` backstore. It is
@@ -77,7 +86,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
       ],
       drives: disks.map((disk) => ({ path: disk.path, format: disk.format, interface: 'virtio' as const, snapshot: true })),
     },
-    { log, serialPrefix: '[lio-appliance] ', signal: options.signal },
+    { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal },
   );
   const endpoint: ApplianceEndpoint = {
     host: '127.0.0.1',
@@ -111,7 +120,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
       deadlineMs: Math.max(1000, deadline - Date.now()),
       failOn: [/Kernel panic/, /ibft-lab appliance: (dropbear|dbus-daemon) failed/],
     });
-    await waitForTargetcli(connect, deadline, log);
+    await waitForTargetcli(connect, deadline, log, image.dir);
   } catch (error) {
     await stop();
     throw error;
@@ -119,7 +128,8 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   return { endpoint, vm, connect, stop };
 }
 
-async function waitForTargetcli(connect: () => Promise<Transport>, deadline: number, log: (line: string) => void): Promise<void> {
+/** Waits only while the appliance is not listening yet; a refusal fails at once. */
+async function waitForTargetcli(connect: () => Promise<Transport>, deadline: number, log: (line: string) => void, imageDir: string): Promise<void> {
   let last = '';
   while (Date.now() < deadline) {
     try {
@@ -132,10 +142,19 @@ async function waitForTargetcli(connect: () => Promise<Transport>, deadline: num
         await t.close();
       }
     } catch (error) {
+      if (error instanceof SshRefused) throw refusedByAppliance(error, imageDir);
       last = (error as Error).message;
     }
     log(`waiting for targetcli over SSH: ${last}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`the LIO appliance did not answer targetcli over SSH in time: ${last}`);
+}
+
+/** The appliance's keys live in its cache entry: a refusal means that entry is not what booted. */
+export function refusedByAppliance(error: SshRefused, imageDir: string): SshRefused {
+  return new SshRefused(
+    `the LIO appliance refused SSH: ${error.message}. Its image and keys are the cache entry ${imageDir}; if it was changed by hand, remove that folder and run again to rebuild it`,
+    { cause: error },
+  );
 }

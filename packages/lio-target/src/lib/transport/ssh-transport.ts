@@ -51,7 +51,17 @@ export const sshTransportOptionsSchema = z
 
 export type SshTransportOptions = z.input<typeof sshTransportOptionsSchema>;
 
-export class HostKeyRejected extends Error {}
+/** The machine answered and said no (authentication, host key, our key file): waiting will not change that. */
+export class SshRefused extends Error {}
+export class HostKeyRejected extends SshRefused {}
+
+function readPrivateKey(path: string, description: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new SshRefused(`${description}: cannot read the private key ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
 
 export async function connectSsh(input: SshTransportOptions): Promise<Transport> {
   const options = parseOrExplain(sshTransportOptionsSchema, input, 'ssh transport options');
@@ -68,7 +78,7 @@ export async function connectSsh(input: SshTransportOptions): Promise<Transport>
     port: options.port,
     username: options.user,
     readyTimeout: options.readyTimeoutMs,
-    privateKey: options.privateKeyPath ? readFileSync(options.privateKeyPath) : undefined,
+    privateKey: options.privateKeyPath ? readPrivateKey(options.privateKeyPath, description) : undefined,
     agent: options.useAgent ? process.env.SSH_AUTH_SOCK : undefined,
     password: options.password,
     hostVerifier: (key: Buffer) => {
@@ -81,6 +91,9 @@ export async function connectSsh(input: SshTransportOptions): Promise<Transport>
     client.once('error', (error: Error & { level?: string }) => {
       if (/host key|verification/i.test(error.message) || (presentedFingerprint && !hostKeyMatchesSafe(policy, presentedFingerprint))) {
         reject(new HostKeyRejected(`${description}: host key ${presentedFingerprint || '(none)'} does not match the pinned key; refusing to connect`));
+      } else if (error.level === 'client-authentication') {
+        const key = options.privateKeyPath ? `the key ${options.privateKeyPath}` : options.useAgent ? "the agent's keys" : 'the password';
+        reject(new SshRefused(`${description}: ${error.message}: the machine does not accept ${key}`));
       } else {
         reject(new Error(`${description}: ${error.message}`));
       }

@@ -17,9 +17,19 @@ describe('boot-vm executor options', () => {
     [{ firmware: 'coreboot' }, /firmware: /],
     [{ expectations: { initiator: { nam: 'x' } } }, /expectations\.initiator: .*nam/],
     [{ deadlineSeconds: -1 }, /deadlineSeconds: /],
+    [{ systemUnderTest: { kind: 'kernel', kernel: 'k', expect: [{ pattern: '(', withinSeconds: 5 }] } }, /systemUnderTest\.expect\.0\.pattern: is not a regular expression/],
+    [{ systemUnderTest: { kind: 'kernel', kernel: 'k', expect: [] } }, /systemUnderTest\.expect: /],
+    [{ systemUnderTest: { kind: 'sanboot', expect: [{ pattern: 'x', withinSeconds: 5 }] } }, /systemUnderTest\.kind: /],
+    [{ systemUnderTest: { kind: 'exit', media: {}, expect: [{ pattern: 'x', withinSeconds: 5 }] } }, /systemUnderTest\.media: /],
   ])('rejects %j, naming the field', async (options, message) => {
     await expect(bootVm(options, context)).resolves.toEqual({ success: false });
     expect(errors.join('\n')).toMatch(message);
+  });
+
+  it("reads a system under test's files from the workspace root and names a missing one before QEMU starts", async () => {
+    const options = { probe: false, script: __filename, systemUnderTest: { kind: 'kernel', kernel: 'labs/k/vmlinuz', expect: [{ pattern: 'x', withinSeconds: 5 }] } };
+    await expect(bootVm(options, context)).resolves.toEqual({ success: false });
+    expect(errors.join('\n')).toMatch(/systemUnderTest\.kernel: \/nonexistent-workspace\/labs\/k\/vmlinuz does not exist; give the path of a readable file/);
   });
 
   it('fails with the fix when the script is missing (default path under dist/labs/<project>)', async () => {

@@ -1,11 +1,36 @@
 // Nx adapter: options (zod) → bootLab → report files + summary → { success }.
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { bootLab, checkPortalAgrees, formatSummary, guestForwardsFor, readTargetAccess, resolveRom, writeBootReport } from '../../index';
-import { optionsSchema } from './options';
+import { resolveSecretRefs } from '@ibft-lab/script-gen';
+import {
+  bootLab,
+  calmLog,
+  checkPortalAgrees,
+  DEFAULT_MARKER,
+  formatSummary,
+  guestForwardsFor,
+  initiatorPhases,
+  IPXE_FAILURE_PATTERNS,
+  LINUX_FAILURE_PATTERNS,
+  readTargetAccess,
+  resolveRom,
+  romMode,
+  verboseFromEnv,
+  writeBootReport,
+  writeReportIndex,
+} from '../../index';
+import type { SystemUnderTest } from '../../lib/boot';
+import { optionsSchema, type BootVmParsed } from './options';
 
 export default async function bootVm(options: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
-  const parsed = optionsSchema.safeParse(options ?? {});
+  let resolved: unknown;
+  try {
+    resolved = resolveSecretRefs(options ?? {}, { baseDir: context.root, warn: (line) => console.warn(`boot-vm: ${line}`) });
+  } catch (error) {
+    console.error(`boot-vm: ${(error as Error).message}`);
+    return { success: false };
+  }
+  const parsed = optionsSchema.safeParse(resolved);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) console.error(`boot-vm: ${issue.path.join('.') || '(options)'}: ${issue.message}`);
     return { success: false };
@@ -18,9 +43,10 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
     const initiatorFile = o.initiatorFile && fromRoot(o.initiatorFile);
     const access = initiatorFile ? readTargetAccess(initiatorFile) : undefined;
     if (access && initiatorFile) checkPortalAgrees(access, o.expectations?.targets?.[0], initiatorFile);
+    const romOption = o.rom && fromRoot(o.rom);
     const report = await bootLab({
       scriptPath: fromRoot(o.script ?? join('dist', 'labs', project, 'boot.ipxe')),
-      rom: resolveRom(o.rom && fromRoot(o.rom)),
+      rom: resolveRom(romOption),
       nic: o.nic,
       mac: o.mac,
       firmware: o.firmware,
@@ -30,15 +56,30 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
       guestForwards: access && guestForwardsFor(access),
       expectations: o.expectations,
       probe: o.probe,
+      systemUnderTest: o.systemUnderTest && withPathsFrom(o.systemUnderTest, fromRoot),
       deadlineSeconds: o.deadlineSeconds,
-      log: (line) => console.log(line),
+      log: calmLog({
+        serialPrefix: `[${project}] `,
+        phases: initiatorPhases(o.marker ?? DEFAULT_MARKER),
+        errors: [...IPXE_FAILURE_PATTERNS, ...LINUX_FAILURE_PATTERNS],
+        verbose: o.verbose || context.isVerbose || verboseFromEnv(),
+        print: (line) => console.log(line),
+      }).log,
       serialPrefix: `[${project}] `,
     });
-    writeBootReport(report, outputDir, `${project}:boot-vm`);
-    console.log(`\n${formatSummary(report, `${project}:boot-vm`)}\n  report: ${outputDir}`);
+    writeBootReport(report, outputDir, `${project}:boot-vm`, { lab: project, nic: o.nic, firmware: o.firmware, romMode: romMode(romOption) });
+    // <labs>/<lab>/boot-vm (the default layout): the labs folder gets its index page, rebuilt from every report in it.
+    const index = basename(outputDir) === 'boot-vm' ? writeReportIndex(dirname(dirname(outputDir))).file : null;
+    console.log(`\n${formatSummary(report, `${project}:boot-vm`)}\n  report: ${join(outputDir, 'report.html')}${index ? `\n  all labs: ${index}` : ''}`);
     return { success: report.verdict === 'pass' };
   } catch (error) {
     console.error(`boot-vm: ${(error as Error).message}`);
     return { success: false };
   }
+}
+
+function withPathsFrom(sut: NonNullable<BootVmParsed['systemUnderTest']>, fromRoot: (path: string) => string): SystemUnderTest {
+  if (sut.kind === 'kernel') return { ...sut, kernel: fromRoot(sut.kernel), initrd: sut.initrd && fromRoot(sut.initrd) };
+  if (sut.kind === 'exit') return { ...sut, media: 'cdrom' in sut.media ? { cdrom: fromRoot(sut.media.cdrom) } : { disk: fromRoot(sut.media.disk) } };
+  return sut;
 }

@@ -58,6 +58,42 @@ export const expectationsSchema = z
   .strict()
   .describe('What the iBFT must say (the IbftExpectation of @ibft-lab/ibft).');
 
+const patternSchema = z
+  .string()
+  .min(1)
+  .refine(
+    (pattern) => {
+      try {
+        new RegExp(pattern);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not a regular expression; escape ( ) [ ] . * + ? with a backslash to match them literally' },
+  );
+
+const sutCommon = {
+  expect: z
+    .array(z.object({ pattern: patternSchema, withinSeconds: z.number().positive().max(3600) }).strict())
+    .min(1)
+    .describe('Serial lines proving the system used the iBFT, in order; each within its seconds of the previous match.'),
+  failOn: z.array(patternSchema).optional().describe('Patterns that fail the run at once (default: panics, no root, rescue shells).'),
+};
+
+export const systemUnderTestSchema = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('kernel'), kernel: z.string().min(1), initrd: z.string().min(1).optional(), cmdline: z.string().optional(), ...sutCommon }).strict(),
+    z
+      .object({
+        kind: z.literal('exit'),
+        media: z.union([z.object({ cdrom: z.string().min(1) }).strict(), z.object({ disk: z.string().min(1) }).strict()]),
+        ...sutCommon,
+      })
+      .strict(),
+  ])
+  .describe('What boots after the marker (paths relative to the workspace): the kernel kind, or exit to the next boot device.');
+
 export const optionsSchema = z
   .object({
     script: z.string().optional().describe('iPXE script to boot, relative to the workspace; default dist/labs/<project>/boot.ipxe.'),
@@ -86,6 +122,11 @@ export const optionsSchema = z
     marker: z.string().optional().describe("Line the script echoes when configuration is done; default '== config done =='."),
     expectations: expectationsSchema.optional(),
     probe: z.boolean().default(true).describe('Boot the Linux probe after the marker and require /sys/firmware/ibft to agree.'),
+    systemUnderTest: systemUnderTestSchema.optional(),
+    verbose: z
+      .boolean()
+      .default(false)
+      .describe('Stream the whole serial console (also: nx --verbose, IBFT_LAB_VERBOSE=1); by default one line per phase and error lines at once, the console in the report folder.'),
     deadlineSeconds: z.number().positive().default(300).describe('One deadline for the whole run.'),
     outputPath: z.string().optional().describe('Report folder, relative to the workspace; default dist/labs/<project>/boot-vm.'),
   })
@@ -93,3 +134,4 @@ export const optionsSchema = z
   .describe('Boot the lab initiator in QEMU, read back its iBFT and check it.');
 
 export type BootVmOptions = z.input<typeof optionsSchema>;
+export type BootVmParsed = z.output<typeof optionsSchema>;

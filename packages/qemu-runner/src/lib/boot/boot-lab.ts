@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { compareIbft, findValidIbft, formatSysfs, type FindResult, type IbftExpectation, type IbftTable, type Mismatch } from '@ibft-lab/ibft';
 import { workspaceCacheDir } from '../guest';
 import {
@@ -22,6 +22,17 @@ import {
 import { checkQemu, registerTempDir, startQemu, type Accel, type Firmware, type GuestForward, type QemuVm } from '../vm';
 import { IPXE_FAILURE_PATTERNS, LINUX_FAILURE_PATTERNS } from './ipxe-failures';
 import { stockRomPath } from './stock-rom';
+import {
+  awaitExpectations,
+  checkSystemUnderTest,
+  unmatchedExpectations,
+  SUT_INITRD,
+  SUT_KERNEL,
+  systemUnderTestDrives,
+  systemUnderTestLines,
+  type SystemUnderTest,
+  type SystemUnderTestResult,
+} from './system-under-test';
 
 export const DEFAULT_MARKER = '== config done ==';
 export const DEFAULT_MAC = '52:54:00:12:34:56';
@@ -52,6 +63,11 @@ export interface BootLabOptions {
   signal?: AbortSignal;
   /** Where the probe guest is cached; default workspaceCacheDir(). */
   cacheDir?: string;
+  /**
+   * What boots after the marker instead of nothing (or the probe): checked by its serial expectations.
+   * With `probe` too, the probe runs first in a boot of its own.
+   */
+  systemUnderTest?: SystemUnderTest;
 }
 
 export interface BootTimings {
@@ -76,6 +92,8 @@ export interface BootReport {
   expectations: IbftExpectation | null;
   mismatches: Mismatch[];
   probe: ProbeResult | null;
+  /** The system under test's expectations, when one was booted. */
+  boot: SystemUnderTestResult | null;
   timings: BootTimings;
   qemu: string[];
   /** Serial console, plain text, probe secret hashes masked. */
@@ -101,6 +119,7 @@ function validate(options: BootLabOptions): void {
   if (options.deadlineSeconds !== undefined && !(options.deadlineSeconds > 0)) {
     throw new Error('deadlineSeconds: must be a positive number of seconds');
   }
+  if (options.systemUnderTest) checkSystemUnderTest(options.systemUnderTest);
   // startQemu checks too; checking here fails before a (cold: minutes long) probe guest build.
   checkQemu();
 }
@@ -118,11 +137,16 @@ export interface ProbeScript {
  * same iPXE session that built the iBFT.
  */
 export function scriptWithProbe(script: string, marker: string, salt: string): ProbeScript {
+  return scriptWithHandoff(script, marker, probeBootLines(salt));
+}
+
+/** The lab's script up to its marker, then `next` (the probe boot, or the system under test's). */
+export function scriptWithHandoff(script: string, marker: string, next: string[]): ProbeScript {
   const lines = script.split('\n');
   const markerLine = lines.findIndex((line) => /^\s*echo\s/.test(line) && line.includes(marker));
   if (markerLine < 0) throw new Error(`script: no \`echo ${marker}\` line; the runner waits for that marker (set marker to the script's)`);
   const replaced = lines.slice(markerLine + 1).filter((line) => line.trim() && !line.trim().startsWith('#')).map((line) => line.trim());
-  const text = [...lines.slice(0, markerLine + 1), ...probeBootLines(salt), ''].join('\n');
+  const text = [...lines.slice(0, markerLine + 1), ...next, ''].join('\n');
   return { text, replaced };
 }
 
@@ -167,8 +191,25 @@ async function captureIbft(vm: QemuVm, firmware: Firmware, memoryMiB: number): P
 }
 
 export async function bootLab(options: BootLabOptions): Promise<BootReport> {
-  const startedAt = Date.now();
   validate(options);
+  const sut = options.systemUnderTest;
+  if (!sut || !options.probe) return bootOnce(options);
+  // The probe and the system under test each need the iPXE session that built the table: two boots.
+  const startedAt = Date.now();
+  const deadlineAt = startedAt + (options.deadlineSeconds ?? 300) * 1000;
+  const probed = await bootOnce({ ...options, systemUnderTest: undefined });
+  if (probed.verdict === 'fail') return { ...probed, failure: `probe boot: ${probed.failure}`, timings: { ...probed.timings, totalMs: Date.now() - startedAt } };
+  const booted = await bootOnce({ ...options, probe: false, deadlineSeconds: Math.max(1, (deadlineAt - Date.now()) / 1000) });
+  return {
+    ...booted,
+    probe: probed.probe,
+    serialLog: `${probed.serialLog}\n--- ibft-lab: the probe boot ends; the system under test boots ---\n${booted.serialLog}`,
+    timings: { ...booted.timings, totalMs: Date.now() - startedAt },
+  };
+}
+
+async function bootOnce(options: BootLabOptions): Promise<BootReport> {
+  const startedAt = Date.now();
   const firmware = options.firmware ?? 'bios';
   const nic = options.nic ?? 'rtl8139';
   const memoryMiB = options.memoryMiB ?? 256;
@@ -176,6 +217,7 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
   const deadlineAt = startedAt + (options.deadlineSeconds ?? 300) * 1000;
   const remaining = () => Math.max(1, deadlineAt - Date.now());
   const rom = options.rom ?? stockRomPath(nic, firmware);
+  const sut = options.systemUnderTest;
 
   const report: BootReport = {
     verdict: 'fail',
@@ -188,6 +230,7 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
     expectations: options.expectations ?? null,
     mismatches: [],
     probe: null,
+    boot: sut ? unmatchedExpectations(sut) : null,
     timings: { qemuStartToMarkerMs: null, qemuStartToIbftMs: null, totalMs: 0 },
     qemu: [],
     serialLog: '',
@@ -200,7 +243,7 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
     const script = readFileSync(options.scriptPath, 'utf8');
     const salt = randomBytes(12).toString('hex');
     if (options.probe) {
-      const guest = await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir());
+      const guest = await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir(), options.log);
       const probeDir = join(tftpDir, 'probe');
       mkdirSync(probeDir);
       symlinkSync(guest.vmlinuz, join(probeDir, 'vmlinuz'));
@@ -211,6 +254,15 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
       }
       writeFileSync(join(tftpDir, 'boot.ipxe'), probeScript.text);
       writeFileSync(join(tftpDir, HANDOFF_SCRIPT), ['#!ipxe', ...probeBootLines(salt), ''].join('\n'));
+    } else if (sut) {
+      const next = systemUnderTestLines(sut);
+      if (sut.kind === 'kernel') {
+        mkdirSync(join(tftpDir, 'sut'));
+        symlinkSync(resolve(sut.kernel), join(tftpDir, SUT_KERNEL));
+        if (sut.initrd) symlinkSync(resolve(sut.initrd), join(tftpDir, SUT_INITRD));
+      }
+      writeFileSync(join(tftpDir, 'boot.ipxe'), scriptWithHandoff(script, marker, next).text);
+      writeFileSync(join(tftpDir, HANDOFF_SCRIPT), ['#!ipxe', ...next, ''].join('\n'));
     } else {
       copyFileSync(options.scriptPath, join(tftpDir, 'boot.ipxe'));
       writeFileSync(join(tftpDir, HANDOFF_SCRIPT), '#!ipxe\nexit\n');
@@ -223,6 +275,9 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
         memoryMiB,
         firmware,
         nics: [{ model: nic, romfile: rom, mac: options.mac ?? DEFAULT_MAC, netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe', guestForwards: options.guestForwards } }],
+        drives: sut ? systemUnderTestDrives(sut) : [],
+        // A system that reboots (`sanboot || reboot`, a failed installer) ends the run instead of looping.
+        extraArgs: sut ? ['-no-reboot'] : [],
       },
       {
         log: log && ((line) => log(maskProbeSecrets(line))),
@@ -260,7 +315,15 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
       report.probe = compareProbeLines(hostLines, linuxLines);
     }
 
+    let bootFailure: string | null = null;
+    if (sut) {
+      const awaited = await awaitExpectations(vm, sut, afterMarker);
+      report.boot = awaited.result;
+      bootFailure = awaited.failure;
+    }
+
     const problems: string[] = [];
+    if (bootFailure) problems.push(bootFailure);
     if (report.mismatches.length) problems.push(`${report.mismatches.length} expectation mismatch(es): ${report.mismatches.map((m) => m.path).join(', ')}`);
     if (report.probe && !report.probe.agrees) {
       problems.push(

@@ -3,3 +3,4 @@ export * from './ipxe-failures';
 export * from './stock-rom';
 export * from './resolve-rom';
 export * from './target-access';
+export * from './system-under-test';

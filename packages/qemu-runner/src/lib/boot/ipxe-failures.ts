@@ -1,3 +1,5 @@
+import type { ConsolePhase } from '../vm';
+import { PROBE_BEGIN, PROBE_END } from '../probe';
 // iPXE lines that mean the lab cannot reach its marker in a useful state.
 // iPXE prints them as "<what>: <error text> (http://ipxe.org/<code>)".
 export const IPXE_FAILURE_PATTERNS: RegExp[] = [
@@ -18,3 +20,16 @@ export const IPXE_FAILURE_PATTERNS: RegExp[] = [
 ];
 
 export const LINUX_FAILURE_PATTERNS: RegExp[] = [/Kernel panic/, /can't run '\/init'/, /No working init found/];
+
+/** The initiator's console as a person follows it (calmLog): iPXE, DHCP, each SAN device, the marker, what boots next. */
+export function initiatorPhases(marker: string): ConsolePhase[] {
+  return [
+    { pattern: /iPXE (\S+) -- Open Source Network Boot Firmware/, label: (m) => `iPXE ${m[1]}` },
+    { pattern: /(?:Configuring|DHCP) \((net\d)/, label: (m) => `DHCP on ${m[1]}` },
+    { pattern: /Registered SAN device (0x[0-9a-f]+)/, label: (m) => `Registered SAN device ${m[1]}` },
+    { pattern: /Registered SAN device (0x[0-9a-f]+)/, label: (m) => `Registered SAN device ${m[1]}` },
+    { pattern: new RegExp(marker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), label: () => `marker ${marker}` },
+    { pattern: new RegExp(PROBE_BEGIN), label: () => 'Linux probe reading /sys/firmware/ibft' },
+    { pattern: new RegExp(PROBE_END), label: () => 'Linux probe done' },
+  ];
+}

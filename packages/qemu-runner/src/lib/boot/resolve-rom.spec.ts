@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveRom } from './resolve-rom';
+import { resolveRom, romMode } from './resolve-rom';
 
 describe('resolveRom', () => {
   let dir: string;
@@ -32,5 +32,18 @@ describe('resolveRom', () => {
     expect(() => resolveRom(dir)).toThrow(/mode "weird"; expected 'built' or 'stock'/);
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ mode: 'built', rom: 'gone.rom' }));
     expect(() => resolveRom(dir)).toThrow(/gone\.rom .*run build-rom again/);
+  });
+
+  it('romMode: the manifest says built or stock; no ROM is the stock ROM; a bare ROM file is unknown', () => {
+    expect(romMode(undefined)).toBe('stock');
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ mode: 'built', rom: 'rtl8139.rom' }));
+    expect(romMode(dir)).toBe('built');
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ mode: 'stock' }));
+    expect(romMode(dir)).toBe('stock');
+    writeFileSync(join(dir, 'rtl8139.rom'), 'x');
+    expect(romMode(join(dir, 'rtl8139.rom'))).toBeNull();
+    writeFileSync(join(dir, 'manifest.json'), '{');
+    expect(romMode(dir)).toBeNull();
+    expect(romMode(join(dir, 'nope'))).toBeNull();
   });
 });

@@ -35,3 +35,19 @@ export function resolveRom(rom: string | undefined): string | undefined {
   if (!existsSync(path)) throw new Error(`rom: ${path} (from ${manifestPath}) does not exist; run build-rom again`);
   return path;
 }
+
+/**
+ * Where the lab's ROM came from, for its report: the manifest's mode for a
+ * build-rom folder, `stock` without a ROM (the distro's ROM for the NIC),
+ * null for a ROM file given as is (or an unreadable manifest).
+ */
+export function romMode(rom: string | undefined): 'built' | 'stock' | null {
+  if (!rom) return 'stock';
+  try {
+    if (!statSync(rom).isDirectory()) return null;
+    const mode = JSON.parse(readFileSync(join(rom, 'manifest.json'), 'utf8')).mode;
+    return mode === 'built' || mode === 'stock' ? mode : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,8 +1,9 @@
 // Debian's cloud kernel (small, virtio built as modules, no initramfs needed
 // for our own /init): resolved from the linux-image-cloud-amd64 metapackage,
 // downloaded once and unpacked once into the cache.
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { ensureCacheEntry } from '@ibft-lab/cache';
 import { downloadDebianPackages } from './debian-packages';
 import { runHostCommand } from './run-command';
 
@@ -23,10 +24,10 @@ export async function cloudKernelPackage(): Promise<string> {
   return match[1];
 }
 
-export async function ensureCloudKernel(options: { cacheDir: string }): Promise<CloudKernel> {
+export async function ensureCloudKernel(options: { cacheDir: string; log?: (line: string) => void }): Promise<CloudKernel> {
   const pkg = await cloudKernelPackage();
   const version = pkg.replace(/^linux-image-/, '');
-  const [deb] = await downloadDebianPackages([pkg], { cacheDir: options.cacheDir, closure: false });
+  const [deb] = await downloadDebianPackages([pkg], { cacheDir: options.cacheDir, closure: false, log: options.log });
   // The folder is named after the .deb (name_version_arch), so a new Debian
   // build of the same ABI gets its own folder.
   const kernelsDir = join(options.cacheDir, 'kernels');
@@ -36,24 +37,16 @@ export async function ensureCloudKernel(options: { cacheDir: string }): Promise<
     vmlinuz: join(extracted, 'boot', `vmlinuz-${version}`),
     modulesRoot: join(extracted, 'lib', 'modules', version),
   };
-  if (existsSync(kernel.vmlinuz) && existsSync(join(kernel.modulesRoot, 'modules.dep'))) return kernel;
-
-  mkdirSync(kernelsDir, { recursive: true });
-  const staging = mkdtempSync(join(kernelsDir, '.extract-'));
-  try {
-    await runHostCommand('dpkg', ['-x', deb, staging]);
-    // The package ships no modules.dep (its postinst writes it); make it here.
-    await runHostCommand('depmod', ['-b', staging, version]);
-    try {
-      rmSync(extracted, { recursive: true, force: true });
-      renameSync(staging, extracted);
-    } catch (error) {
-      // Another process finished first; its copy is as good as ours.
-      if (!existsSync(kernel.vmlinuz)) throw error;
-    }
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-  if (!existsSync(kernel.vmlinuz)) throw new Error(`${deb} holds no boot/vmlinuz-${version}`);
+  await ensureCacheEntry({
+    path: extracted,
+    what: `kernel ${basename(deb, '.deb')}`,
+    log: options.log,
+    async build(staging) {
+      await runHostCommand('dpkg', ['-x', deb, staging]);
+      // The package ships no modules.dep (its postinst writes it); make it here.
+      await runHostCommand('depmod', ['-b', staging, version]);
+      if (!existsSync(join(staging, 'boot', `vmlinuz-${version}`))) throw new Error(`${deb} holds no boot/vmlinuz-${version}`);
+    },
+  });
   return kernel;
 }

@@ -4,6 +4,7 @@
 // so a second call downloads nothing.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { withFileLock } from '@ibft-lab/cache';
 import { runHostCommand } from './run-command';
 
 export interface DownloadDebianPackagesOptions {
@@ -13,6 +14,8 @@ export interface DownloadDebianPackagesOptions {
   closure: boolean;
   /** Package names to leave out of the closure (e.g. an alternative we do not want). */
   exclude?: string[];
+  /** Told when this run waits for another that is downloading. */
+  log?: (line: string) => void;
 }
 
 /** The names of `names` plus everything they depend on (apt-cache depends --recurse). */
@@ -57,20 +60,32 @@ export async function downloadDebianPackages(names: string[], options: DownloadD
   const debDir = join(options.cacheDir, 'debs');
   mkdirSync(debDir, { recursive: true });
   const files = await plannedDebFiles(wanted);
-  const missing = files.filter((file) => !existsSync(join(debDir, file)));
-  if (missing.length > 0) {
-    // apt-get download names files after the package; download into a private
-    // folder and move each file in, so parallel builds never see a partial .deb.
-    const staging = mkdtempSync(join(debDir, '.download-'));
-    try {
-      const missingNames = missing.map((file) => decodeURIComponent(file.split('_')[0]));
-      await runHostCommand('apt-get', ['download', '-q', ...missingNames], { cwd: staging });
-      for (const file of readdirSync(staging)) {
-        if (file.endsWith('.deb')) renameSync(join(staging, file), join(debDir, file));
-      }
-    } finally {
-      rmSync(staging, { recursive: true, force: true });
-    }
+  const absentFrom = () => files.filter((file) => !existsSync(join(debDir, file)));
+  if (absentFrom().length > 0) {
+    // One download at a time: a parallel run that needs the same packages waits, then finds them here.
+    await withFileLock(
+      join(debDir, '.download.lock'),
+      async () => {
+        const missing = absentFrom();
+        if (missing.length === 0) return;
+        // apt-get download names files after the package; download into a private
+        // folder and move each file in, so no run ever sees a partial .deb.
+        // Only the lock holder downloads: a .download-* folder here is a killed run's.
+        for (const name of readdirSync(debDir)) if (name.startsWith('.download-')) rmSync(join(debDir, name), { recursive: true, force: true });
+        const staging = mkdtempSync(join(debDir, '.download-'));
+        try {
+          const missingNames = missing.map((file) => decodeURIComponent(file.split('_')[0]));
+          options.log?.(`downloading ${missingNames.length} Debian package(s): ${missingNames.slice(0, 3).join(', ')}${missingNames.length > 3 ? ', …' : ''}`);
+          await runHostCommand('apt-get', ['download', '-q', ...missingNames], { cwd: staging });
+          for (const file of readdirSync(staging)) {
+            if (file.endsWith('.deb')) renameSync(join(staging, file), join(debDir, file));
+          }
+        } finally {
+          rmSync(staging, { recursive: true, force: true });
+        }
+      },
+      { what: `downloading ${wanted.length} Debian package(s) into ${debDir}`, log: options.log },
+    );
   }
   const paths = files.map((file) => join(debDir, file));
   const absent = paths.filter((path) => !existsSync(path));

@@ -1,3 +1,6 @@
+export * from './document';
 export * from './junit';
+export * from './report-html';
+export * from './report-index';
 export * from './summary';
 export * from './write-report';

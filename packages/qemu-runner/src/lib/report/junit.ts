@@ -35,7 +35,7 @@ export function bootReportCases(report: BootReport): Case[] {
   );
   if (!report.probe) {
     cases.push({ name: 'Linux probe agrees with the host decode', skipped: found ? 'probe off or did not finish' : 'no iBFT' });
-    if (found && report.failure && report.verdict === 'fail' && !report.mismatches.length) {
+    if (found && report.failure && report.verdict === 'fail' && !report.mismatches.length && !report.boot) {
       cases[cases.length - 1] = { name: 'Linux probe agrees with the host decode', failure: report.failure };
     }
   } else {
@@ -46,6 +46,17 @@ export function bootReportCases(report: BootReport): Case[] {
         : report.probe.differences.map((d) => `${d.attribute}: host ${d.host ?? '(absent)'}, linux ${d.linux ?? '(absent)'}`).join('\n') ||
           'Linux showed no iBFT',
     });
+  }
+  for (const [i, e] of (report.boot?.expectations ?? []).entries()) {
+    const name = `${report.boot!.kind}: /${e.pattern}/ within ${e.withinSeconds} s`;
+    const earlierFailed = report.boot!.expectations.slice(0, i).some((x) => !x.matched);
+    cases.push(
+      e.matched
+        ? { name }
+        : earlierFailed
+          ? { name, skipped: 'an earlier expectation did not match' }
+          : { name, failure: report.boot!.failedOn ? `failed on: ${report.boot!.failedOn}` : (report.failure ?? 'did not match') },
+    );
   }
   return cases;
 }

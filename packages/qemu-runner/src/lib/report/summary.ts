@@ -54,6 +54,13 @@ export function formatSummary(report: BootReport, title = 'boot-vm'): string {
       out.push(`    ${d.attribute}: host ${d.host ?? '(absent)'} | linux ${d.linux ?? '(absent)'}`);
     }
   }
+  if (report.boot) {
+    out.push(`  ${report.boot.kind}: ${report.boot.verdict === 'pass' ? 'every expectation matched' : 'FAILED'}`);
+    for (const e of report.boot.expectations) {
+      out.push(`${e.matched ? '✓' : '✗'} /${e.pattern}/ ${e.matched ? `at ${e.atSeconds} s` : `not within ${e.withinSeconds} s`}`);
+    }
+    if (report.boot.failedOn) out.push(`  failed on: ${report.boot.failedOn}`);
+  }
   const t = report.timings;
   const s = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
   out.push(`  timings: QEMU start→marker ${s(t.qemuStartToMarkerMs)}, →iBFT ${s(t.qemuStartToIbftMs)}, total ${s(t.totalMs)}`);

@@ -5,3 +5,4 @@ export * from './serial-console';
 export * from './start-qemu';
 export { liveVmCount, registerTempDir, whenParentGone } from './live-vms';
 export * from './user-network';
+export * from './calm-log';

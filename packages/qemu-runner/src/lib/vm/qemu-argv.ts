@@ -151,10 +151,20 @@ export function buildQemuArgv(spec: VmSpec): string[] {
       throw new VmSpecError(`drives[${i}].format`, `unknown format ${JSON.stringify(drive.format)}`, "use 'raw' or 'qcow2' (QEMU must not guess: a guessed raw image can be rewritten as another format)");
     }
     const iface = drive.interface ?? 'virtio';
-    if (iface !== 'virtio') throw new VmSpecError(`drives[${i}].interface`, `unknown interface ${JSON.stringify(iface)}`, "use 'virtio'");
-    const parts = [`file=${optionValue(drive.path)}`, `if=${iface}`, `format=${drive.format}`];
-    if (drive.snapshot) parts.push('snapshot=on');
+    if (iface !== 'virtio' && iface !== 'ide') throw new VmSpecError(`drives[${i}].interface`, `unknown interface ${JSON.stringify(iface)}`, "use 'virtio' or 'ide'");
+    const cdrom = drive.media === 'cdrom';
+    if (iface === 'virtio' && !cdrom) {
+      const parts = [`file=${optionValue(drive.path)}`, `if=virtio`, `format=${drive.format}`];
+      if (drive.snapshot) parts.push('snapshot=on');
+      argv.push('-drive', parts.join(','));
+      continue;
+    }
+    // An IDE disk or CD gets a bootindex after the NIC's, so the firmware boots it when iPXE exits.
+    const parts = [`if=none`, `id=drive${i}`, `file=${optionValue(drive.path)}`, `format=${drive.format}`, `media=${cdrom ? 'cdrom' : 'disk'}`];
+    if (cdrom) parts.push('readonly=on');
+    else if (drive.snapshot) parts.push('snapshot=on');
     argv.push('-drive', parts.join(','));
+    argv.push('-device', `${cdrom ? 'ide-cd' : 'ide-hd'},drive=drive${i},bootindex=${i + 2}`);
   }
 
   if (spec.kernel) {

@@ -110,6 +110,8 @@ export interface SerialExpectationResult {
   text: string | null;
   /** Why this step failed (deadline, a fail pattern's line, QEMU gone); the steps after it are not tried. */
   failure?: string;
+  /** The console line that failed it, when a fail pattern did. */
+  failedOn?: string;
 }
 
 /** What expectSerial needs of a VM (QemuVm has it). */
@@ -149,6 +151,8 @@ export async function expectSerial(
     } catch (error) {
       const message = (error as Error).message;
       results[i].failure = /within \d+ ms$/.test(message) ? `no ${results[i].name} within ${step.withinSeconds} s` : message;
+      const line = (error as { line?: unknown }).line; // a SerialFailure names the line
+      if (typeof line === 'string') results[i].failedOn = line;
       break;
     }
   }

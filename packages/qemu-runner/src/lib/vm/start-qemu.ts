@@ -282,10 +282,16 @@ export async function startQemu(input: StartVmSpec, options: StartQemuOptions = 
         settled = true;
         clearTimeout(timer);
         unsubscribe();
-        exitWaiters.delete(fail);
+        exitWaiters.delete(onVmEnd);
         fn();
       };
       const fail = (error: Error) => finish(() => reject(error));
+      // A guest that dies right after its failure line (a panic with -no-reboot) must fail on
+      // that line, not on its exit: look at the last text once more, without the grace wait.
+      const onVmEnd = (error: Error) => {
+        check(true);
+        fail(error);
+      };
       // The firmware console wraps at 80 columns, so iPXE's error URL may come
       // on the next line, a moment later: a failure waits briefly for it.
       let failureGraceUntil: number | undefined;
@@ -319,7 +325,7 @@ export async function startQemu(input: StartVmSpec, options: StartQemuOptions = 
         wait.deadlineMs,
       );
       unsubscribe = serial.onText(() => check());
-      exitWaiters.add(fail);
+      exitWaiters.add(onVmEnd);
       check();
       if (!settled && timeoutReason) fail(new VmTimeout(timeoutReason));
       else if (!settled && !isAlive()) fail(new Error(`QEMU already exited (code ${exitInfo?.code})`));

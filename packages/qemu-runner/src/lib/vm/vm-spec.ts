@@ -61,8 +61,10 @@ export interface NicSpec {
 export interface DriveSpec {
   path: string;
   format: 'raw' | 'qcow2';
-  /** Default virtio (the guest's /dev/vda, /dev/vdb, … in order). */
-  interface?: 'virtio';
+  /** virtio (default: the guest's /dev/vda, /dev/vdb, … in order) or ide (what any firmware and installer can boot). */
+  interface?: 'virtio' | 'ide';
+  /** A CD-ROM (an installer ISO; always read-only) or a disk (default). */
+  media?: 'disk' | 'cdrom';
   /**
    * Copy-on-write: the guest's writes go to a temporary overlay QEMU throws
    * away, the file itself is opened read-only and never written.
@@ -93,6 +95,7 @@ export interface VmSpec {
   uefi?: UefiFirmwarePaths;
   kernel?: KernelSpec;
   nics: NicSpec[];
+  /** Disk images and CD-ROMs; the firmware boots them after the NICs, in this order. */
   drives?: DriveSpec[];
   /** Boot the first NIC's ROM first, so no key press is needed (default true when there is no kernel). */
   bootFromNetwork?: boolean;

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { formatIssues } from '../../lib/lab-script';
 import { renderScript } from '../../lib/render';
+import { resolveSecretRefs } from '../../lib/secret-ref';
 import { optionsSchema } from './options';
 
 export function defaultOutputPath(projectName: string): string {
@@ -12,7 +13,14 @@ export function defaultOutputPath(projectName: string): string {
 }
 
 export default async function genScript(options: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
-  const parsed = optionsSchema.safeParse(options);
+  let resolved: unknown;
+  try {
+    resolved = resolveSecretRefs(options, { baseDir: context.root, warn: (line) => console.warn(`gen-script: ${line}`) });
+  } catch (error) {
+    console.error(`gen-script: ${(error as Error).message}; nothing written`);
+    return { success: false };
+  }
+  const parsed = optionsSchema.safeParse(resolved);
   if (!parsed.success) {
     console.error(`gen-script: invalid options, nothing written:\n${formatIssues(parsed.error)}`);
     return { success: false };

@@ -1,0 +1,71 @@
+import { readNxJson, type Tree } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { parseLabSpec } from '../../lib';
+import labGenerator from './generator';
+
+describe('lab generator', () => {
+  let tree: Tree;
+  beforeEach(() => {
+    tree = createTreeWithEmptyWorkspace();
+  });
+
+  const lab = (path = 'labs/my-lab/lab.json') => JSON.parse(tree.read(path, 'utf8')!);
+
+  it('writes a default lab.json that LabSpec accepts, and registers the plugin', async () => {
+    await labGenerator(tree, { name: 'my-lab' });
+    const spec = lab();
+    expect(spec).toEqual({
+      name: 'my-lab',
+      initiator: { iqn: 'iqn.2010-04.org.ipxe:my-lab' },
+      network: { mode: 'dhcp' },
+      firmware: { nic: 'rtl8139', platform: 'bios', rom: 'build' },
+      target: { kind: 'appliance' },
+      luns: [{ sizeMiB: 64 }],
+      probe: true,
+    });
+    expect(parseLabSpec(spec, 'my-lab').name).toBe('my-lab');
+    expect(readNxJson(tree)?.plugins).toContainEqual({ plugin: '@ibft-lab/lab/plugin' });
+  });
+
+  it('static network, mutual CHAP with generated secrets iPXE and targetcli can carry, named by reference to git-ignored files', async () => {
+    await labGenerator(tree, { name: 'chap-lab', network: 'static', ip: '10.0.2.30', chap: 'mutual', nic: 'e1000', firmware: 'uefi' });
+    const spec = lab('labs/chap-lab/lab.json');
+    expect(spec.network).toEqual({ mode: 'static', ip: '10.0.2.30', prefix: 24, gateway: '10.0.2.2', dns: ['10.0.2.3'] });
+    expect(spec.chap.password).toEqual({ file: 'chap-secret.txt' });
+    expect(spec.chap.mutual.password).toEqual({ file: 'mutual-secret.txt' });
+    const secret = tree.read('labs/chap-lab/chap-secret.txt', 'utf-8')!.trim();
+    const mutual = tree.read('labs/chap-lab/mutual-secret.txt', 'utf-8')!.trim();
+    expect(secret).toMatch(/^[A-Za-z0-9._~+-]{16}$/);
+    expect(mutual).toMatch(/^[A-Za-z0-9._~+-]{16}$/);
+    expect(mutual).not.toBe(secret);
+    expect(tree.read('labs/chap-lab/.gitignore', 'utf-8')).toBe('*-secret.txt\n');
+    expect(tree.read('labs/chap-lab/lab.json', 'utf-8')).not.toContain(secret);
+    expect(parseLabSpec(spec, 'chap-lab').chap?.mutual?.username).toBe('chap-lab-target');
+  });
+
+  it('an ssh target needs its host, and its portal defaults to that host', async () => {
+    await expect(labGenerator(tree, { name: 'remote', target: 'ssh' })).rejects.toThrow(/sshHost: required/);
+    await expect(labGenerator(tree, { name: 'remote', target: 'ssh', sshHost: '192.0.2.7', sshHostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).rejects.toThrow(/target.ssh.privateKeyPath: is required/);
+    await labGenerator(tree, { name: 'remote', target: 'ssh', sshHost: '192.0.2.7', sshHostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', sshPrivateKey: 'keys/lab' });
+    expect(lab('labs/remote/lab.json').target).toEqual({
+      kind: 'ssh',
+      ssh: { host: '192.0.2.7', port: 22, user: 'root', privateKeyPath: 'keys/lab', hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+      portal: { ip: '192.0.2.7', port: 3260 },
+    });
+  });
+
+  it.each([
+    [{ name: 'Bad Name' }, /name: /],
+    [{ name: 'ok', initiatorIqn: 'not-an-iqn' }, /initiator\.iqn: /],
+    [{ name: 'ok', network: 'static', ip: '10.0.2.300' }, /network\.ip: /],
+    [{ name: 'ok', nic: 'tulip' }, /nic: /],
+  ])('rejects %j naming the field, and writes nothing', async (options, pattern) => {
+    await expect(labGenerator(tree, options)).rejects.toThrow(pattern);
+    expect(tree.exists('labs/ok/lab.json')).toBe(false);
+  });
+
+  it('refuses to overwrite an existing lab', async () => {
+    await labGenerator(tree, { name: 'twice' });
+    await expect(labGenerator(tree, { name: 'twice' })).rejects.toThrow(/exists already/);
+  });
+});

@@ -1,0 +1,152 @@
+// Everything a lab needs, derived from its one LabSpec: the iPXE script
+// model, the LIO desired state and the iBFT expectations. Each name (initiator
+// IQN, target IQN, LUN, CHAP user) is read from the spec in one place here.
+import type { IbftExpectation, NicExpectation, TargetExpectation } from '@ibft-lab/ibft';
+import { prefixToNetmask, type LabScriptInput, type SecretRef } from '@ibft-lab/script-gen';
+import { HANDOFF_URL, USER_NETWORK } from '@ibft-lab/qemu-runner';
+import type { LabSpec } from './lab-spec';
+
+/**
+ * A secret as the options carry it: the secret itself, or its reference
+ * ({"env"} / {"file"}), which every executor resolves before it parses its
+ * options (resolveSecretRefs). Typed as the string it becomes at run time.
+ */
+function secretOption(secret: string | SecretRef): string {
+  return secret as string;
+}
+
+export const ISCSI_PORT = 3260;
+const APPLIANCE_BACKING_DIR = '/var/tmp';
+
+export interface Portal {
+  ip: string;
+  port: number;
+}
+
+/** The target IQN: declared, or derived from the lab name (stable across runs). */
+export function labTargetIqn(lab: LabSpec): string {
+  return lab.targetIqn ?? `iqn.2024-01.org.ibft-lab:${lab.name}`;
+}
+
+/** The portal as the initiator guest reaches it (and as its iBFT records it). */
+export function labPortal(lab: LabSpec): Portal {
+  // The appliance listens on a host port chosen at run time; the guest reaches
+  // it through a fixed relayed address, so the script and iBFT never change.
+  if (lab.target.kind === 'appliance') return { ip: USER_NETWORK.relayIp, port: ISCSI_PORT };
+  return { ip: lab.target.portal.ip, port: lab.target.portal.port };
+}
+
+export function labScript(lab: LabSpec): LabScriptInput {
+  const portal = labPortal(lab);
+  const targetIqn = labTargetIqn(lab);
+  const chap = lab.chap && {
+    username: lab.chap.username,
+    password: secretOption(lab.chap.password),
+    ...(lab.chap.mutual ? { mutual: { username: lab.chap.mutual.username, password: secretOption(lab.chap.mutual.password) } } : {}),
+  };
+  return {
+    network: lab.network,
+    initiatorIqn: lab.initiator.iqn,
+    sanhooks: lab.luns.map((_, lun) => ({
+      targets: [{ server: portal.ip, ...(portal.port === ISCSI_PORT ? {} : { port: portal.port }), lun, targetIqn }],
+      // Each sanhook needs its own BIOS drive: a second hook on 0x80 fails (iPXE 0x03232019).
+      ...(lun > 0 ? { drive: 0x80 + lun } : {}),
+      keepGoing: true,
+      // iPXE's CHAP settings are global: set once, before the first sanhook.
+      ...(chap && lun === 0 ? { chap } : {}),
+    })),
+    diagnostics: { show: ['initiator-iqn'], route: true },
+    // boot-vm serves the probe boot (or exit) there; run outside boot-vm the chain fails and the script ends.
+    next: { action: 'chain', url: HANDOFF_URL, keepGoing: true },
+  };
+}
+
+function backingDir(lab: LabSpec): string {
+  return lab.target.kind === 'appliance' ? APPLIANCE_BACKING_DIR : lab.target.backingDir;
+}
+
+/** The LIO desired state (lio-target's model, as plain JSON it validates itself). */
+export function labDesiredState(lab: LabSpec): Record<string, unknown> {
+  const luns = lab.luns.map((lun, index) => ({
+    backstore: { kind: 'fileio', name: `lun${index}`, path: `${backingDir(lab)}/ibft-lab-${lab.name}-lun${index}.img`, sizeMiB: lun.sizeMiB, sparse: true },
+    index,
+  }));
+  const target = lab.target;
+  const listenPort = target.kind === 'appliance' ? ISCSI_PORT : target.kind === 'ssh' ? (target.listenPort ?? target.portal.port) : target.portal.port;
+  return {
+    lab: lab.name,
+    backstores: luns.map((l) => l.backstore),
+    targets: [
+      {
+        iqn: labTargetIqn(lab),
+        tpgs: [
+          {
+            tag: 1,
+            attributes: { authentication: Boolean(lab.chap), generate_node_acls: false, demo_mode_write_protect: false, cache_dynamic_acls: false },
+            portals: [{ ip: '0.0.0.0', port: listenPort }],
+            luns: luns.map((l) => ({ index: l.index, backstore: l.backstore.name })),
+            acls: [
+              {
+                initiatorIqn: lab.initiator.iqn,
+                mappedLuns: luns.map((l) => ({ index: l.index, tpgLun: l.index, writeProtect: false })),
+                ...(lab.chap ? { chap: { userid: lab.chap.username, password: secretOption(lab.chap.password) } } : {}),
+                ...(lab.chap?.mutual ? { mutualChap: { userid: lab.chap.mutual.username, password: secretOption(lab.chap.mutual.password) } } : {}),
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function nicExpectation(lab: LabSpec): NicExpectation {
+  const net = lab.network;
+  if (net.mode === 'dhcp') {
+    // QEMU's user network hands out fixed addresses (its DHCP server is the host).
+    return {
+      mac: lab.initiator.mac,
+      origin: 'dhcp',
+      ip: USER_NETWORK.guestIp,
+      prefix: USER_NETWORK.prefix,
+      gateway: USER_NETWORK.hostIp,
+      dns: USER_NETWORK.dnsIp,
+      dhcp: USER_NETWORK.hostIp,
+    };
+  }
+  const prefix = net.prefix ?? netmaskPrefix(net.netmask ?? prefixToNetmask(24));
+  return {
+    mac: lab.initiator.mac,
+    origin: 'manual',
+    ip: net.ip,
+    prefix,
+    ...(net.gateway ? { gateway: net.gateway } : {}),
+    ...(net.dns[0] ? { dns: net.dns[0] } : {}),
+    ...(net.dns[1] ? { secondaryDns: net.dns[1] } : {}),
+    ...(net.hostname ? { hostname: net.hostname } : {}),
+  };
+}
+
+function netmaskPrefix(mask: string): number {
+  return mask.split('.').reduce((bits, octet) => bits + Number(octet).toString(2).replace(/0/g, '').length, 0);
+}
+
+/** What the iBFT must say: every field the lab declared, nothing it did not. */
+export function labExpectations(lab: LabSpec): IbftExpectation {
+  const portal = labPortal(lab);
+  const chapType: TargetExpectation['chapType'] = lab.chap?.mutual ? 'mutual' : lab.chap ? 'chap' : 'none';
+  return {
+    initiator: { name: lab.initiator.iqn },
+    nics: [nicExpectation(lab)],
+    targets: lab.luns.map((_, lun) => ({
+      ip: portal.ip,
+      port: portal.port,
+      lun,
+      name: labTargetIqn(lab),
+      nicAssociation: 0,
+      chapType,
+      ...(lab.chap ? { chapName: lab.chap.username, chapSecret: secretOption(lab.chap.password) } : {}),
+      ...(lab.chap?.mutual ? { reverseChapName: lab.chap.mutual.username, reverseChapSecret: secretOption(lab.chap.mutual.password) } : {}),
+    })),
+  };
+}

@@ -1,0 +1,55 @@
+// The files a lab names (its system under test's kernel, initrd, ISO or disk)
+// must be there and be what they claim, before any VM starts.
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { LabSpec } from './lab-spec';
+
+function head(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, offset);
+    return buffer;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const QCOW2_MAGIC = Buffer.from('QFI\xfb', 'latin1');
+
+export function isQcow2(path: string): boolean {
+  return head(path, 0, 4).equals(QCOW2_MAGIC);
+}
+
+/** Problems with the lab's files, each naming its field and the fix; [] when all is well. */
+export function labFileProblems(lab: LabSpec, labDir: string, file = 'lab.json'): string[] {
+  const problems: string[] = [];
+  const check = (field: string, path: string | undefined, kind?: 'iso' | 'disk') => {
+    if (path === undefined) return;
+    const full = isAbsolute(path) ? path : join(labDir, path);
+    try {
+      accessSync(full, constants.R_OK);
+      if (!statSync(full).isFile()) throw Object.assign(new Error('not a file'), { code: 'not a file' });
+    } catch (error) {
+      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      problems.push(`${file}: ${field}: ${path} cannot be read (${why}); give a path relative to the lab folder ${labDir}`);
+      return;
+    }
+    if (kind === 'iso' && head(full, 0x8001, 5).toString('latin1') !== 'CD001') {
+      problems.push(`${file}: ${field}: ${path} is not an ISO 9660 image (no CD001 at 0x8001); give an installer or live ISO`);
+    }
+    if (kind === 'disk' && /\.qcow2$/i.test(full) && !isQcow2(full)) {
+      problems.push(`${file}: ${field}: ${path} is named .qcow2 but is not a qcow2 image; convert it (qemu-img convert -O qcow2) or rename it`);
+    }
+  };
+  const boot = lab.boot;
+  if (boot.kind === 'kernel') {
+    check('boot.kernel', boot.kernel);
+    check('boot.initrd', boot.initrd);
+  }
+  if (boot.kind === 'exit') {
+    if ('cdrom' in boot.media) check('boot.media.cdrom', boot.media.cdrom, 'iso');
+    else check('boot.media.disk', boot.media.disk, 'disk');
+  }
+  return problems;
+}

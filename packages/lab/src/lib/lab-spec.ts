@@ -1,0 +1,202 @@
+// One lab, declared once (labs/<name>/lab.json). The initiator IQN, the target
+// IQN, the LUNs and the CHAP names appear here and nowhere else: the iPXE
+// script, the LIO configuration and the iBFT expectations are all derived
+// from this, so they cannot drift apart.
+import { isIPv4 } from 'node:net';
+import { z } from 'zod';
+import { NICS, PLATFORMS, sourceSchema } from '@ibft-lab/ipxe-builder';
+import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, networkSchema, secretRefSchema } from '@ibft-lab/script-gen';
+import { labBootSchema } from './boot-spec';
+
+/** Lab names become Nx project names, LIO object names and part of the derived target IQN. */
+export const LAB_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+const chapPairSchema = z
+  .object({
+    username: chapUsernameSchema.describe('CHAP user name.'),
+    password: z
+      .union([chapSecretSchema, secretRefSchema])
+      .describe('CHAP secret: {"env": "NAME"} or {"file": "PATH"} (relative to the lab folder), resolved when the task runs; or 12-16 characters of A-Z a-z 0-9 . _ ~ + - inline (works, with a warning: an inline secret is in Nx\'s project graph). Never printed.'),
+  })
+  .strict();
+
+export const labChapSchema = chapPairSchema
+  .extend({
+    mutual: chapPairSchema.optional().describe('Mutual CHAP: the target proves itself to the initiator with these.'),
+  })
+  .strict()
+  .superRefine((chap, ctx) => {
+    if (chap.mutual && chap.mutual.password === chap.password) {
+      ctx.addIssue({ code: 'custom', path: ['mutual', 'password'], message: 'must differ from password (RFC 3720 §8.2.1)' });
+    }
+  })
+  .describe('CHAP the initiator sends (iPXE username/password) and the target requires (ACL auth).');
+
+const portalSchema = z
+  .object({
+    // The pattern alone let 10.0.2.300 through (it failed later, in gen-script); isIPv4 checks the octets.
+    ip: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}$/, { message: 'must be an IPv4 address, e.g. 192.0.2.10' })
+      .refine((ip) => isIPv4(ip), { message: 'must be an IPv4 address, e.g. 192.0.2.10' })
+      .describe('Portal address as the QEMU guest reaches it.'),
+    port: z.number().int().min(1).max(65535).default(3260).describe('Portal TCP port.'),
+  })
+  .strict();
+
+const sshSchema = z
+  .object({
+    // A DNS name or an address, nothing else: "10.0.2.2; rm -rf /" was accepted and only failed at connect time.
+    host: z
+      .string()
+      .min(1)
+      .refine((host) => checkServer(host) === undefined, { message: 'must be a DNS host name or an IPv4/IPv6 address' })
+      .describe('Target machine (name or address) as this machine reaches it.'),
+    port: z.number().int().min(1).max(65535).default(22).describe('SSH port.'),
+    user: z.string().min(1).default('root').describe('SSH user; not root means targetcli runs under `sudo -n`.'),
+    privateKeyPath: z.string().optional().describe('Private key file (absolute, or relative to the workspace root).'),
+    useAgent: z.boolean().optional().describe('Use the SSH agent at $SSH_AUTH_SOCK.'),
+    hostKeyFingerprint: z
+      .string()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { message: 'must be SHA256:<43 base64 characters>, as `ssh-keygen -lf <host key>` prints it' })
+      .optional()
+      .describe('Pinned host key, SHA256:... as ssh-keygen -lf prints it.'),
+    knownHosts: z.string().optional().describe('known_hosts line(s) holding the host key.'),
+    insecureAcceptAnyHostKey: z.boolean().optional().describe('Skip host key verification (never for shared machines).'),
+  })
+  .strict()
+  // The same rules lio-target's transport applies, checked before anything runs.
+  .superRefine((ssh, ctx) => {
+    if (!ssh.hostKeyFingerprint && !ssh.knownHosts && !ssh.insecureAcceptAnyHostKey) {
+      ctx.addIssue({ code: 'custom', path: ['hostKeyFingerprint'], message: 'is required (or knownHosts): the host key must be verified' });
+    }
+    if (!ssh.privateKeyPath && !ssh.useAgent) {
+      ctx.addIssue({ code: 'custom', path: ['privateKeyPath'], message: 'is required unless useAgent is true' });
+    }
+  })
+  .describe('How to reach the target machine over SSH (ssh2; the host key is verified).');
+
+const lunSchema = z
+  .object({
+    sizeMiB: z.number().int().min(1).max(65536).default(64).describe('Size of the fileio backing file in MiB (sparse).'),
+  })
+  .strict();
+
+export const labTargetSchema = z
+  .discriminatedUnion('kind', [
+    z
+      .object({
+        kind: z.literal('appliance').describe("A disposable LIO appliance VM (the lab's target-vm), reached by the guest at 10.0.2.4:3260."),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('ssh').describe('A LIO machine you own, configured over SSH.'),
+        ssh: sshSchema,
+        portal: portalSchema.describe('The iSCSI portal as the QEMU guest reaches it (the machine address and port).'),
+        listenPort: z
+          .number()
+          .int()
+          .min(1)
+          .max(65535)
+          .optional()
+          .describe('Port LIO listens on when the guest reaches the machine through a port forward; default portal.port.'),
+        backingDir: z
+          .string()
+          .regex(/^\/[A-Za-z0-9._/+-]+$/, { message: 'must be an absolute path without spaces or shell characters' })
+          .default('/var/tmp')
+          .describe('Folder on the target machine for the fileio backing files this lab creates.'),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('local').describe('LIO in this machine’s kernel (needs configfs and target_core_mod; root).'),
+        portal: portalSchema.prefault({ ip: '10.0.2.2' }).describe('The portal as the guest reaches this machine (10.0.2.2 on user networking).'),
+        backingDir: z
+          .string()
+          .regex(/^\/[A-Za-z0-9._/+-]+$/, { message: 'must be an absolute path without spaces or shell characters' })
+          .default('/var/tmp')
+          .describe('Folder on this machine for the fileio backing files this lab creates.'),
+      })
+      .strict(),
+  ])
+  .describe('Where the LIO target runs.');
+
+export const labFirmwareSchema = z
+  .object({
+    nic: z.enum(NICS).default('rtl8139').describe('NIC model (ipxe-builder names: rtl8139, virtio-net, e1000, ...).'),
+    platform: z.enum(PLATFORMS).default('bios').describe('bios (SeaBIOS) or uefi (OVMF).'),
+    rom: z
+      .enum(['build', 'stock'])
+      .default('build')
+      .describe("build: iPXE built from source with the script embedded (falls back to the stock ROM when no source can be had and fallback is 'stock'); stock: always Debian's ROM with the script over TFTP."),
+    source: sourceSchema.optional(),
+    fallback: z.enum(['none', 'stock']).default('stock').describe("What build-rom does without an iPXE source: 'stock' (warned) or 'none' (error)."),
+    overrides: z
+      .record(z.string(), z.record(z.string(), z.union([z.boolean(), z.number().int(), z.string()])))
+      .default({ general: { BANNER_TIMEOUT: 0, ROM_BANNER_TIMEOUT: 0 } })
+      .describe('config/local/<file>.h overrides for built ROMs.'),
+  })
+  .strict()
+  .describe('The initiator firmware.');
+
+export const labSpecSchema = z
+  .object({
+    $schema: z.string().optional().describe('Path of docs/lab.schema.json, for editors; not used by ibft-lab.'),
+    name: z
+      .string()
+      .regex(LAB_NAME_PATTERN, { message: "may hold only a-z, 0-9 and '-' (1 to 32 characters, not starting or ending with '-')" })
+      .optional()
+      .describe("The lab's Nx project name; default: the folder's name."),
+    initiator: z
+      .object({
+        iqn: iscsiNameSchema.describe('Initiator name iPXE uses (and the ACL allows).'),
+        mac: z
+          .string()
+          .regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, { message: 'must be a lowercase MAC address such as 52:54:00:12:34:56' })
+          .default('52:54:00:12:34:56')
+          .describe("MAC address of the initiator's NIC (and of the iBFT's NIC section)."),
+      })
+      .strict()
+      .describe('The iSCSI initiator: iPXE in the QEMU guest.'),
+    network: networkSchema.prefault({ mode: 'dhcp' }),
+    firmware: labFirmwareSchema.prefault({}),
+    target: labTargetSchema.prefault({ kind: 'appliance' }),
+    targetIqn: iscsiNameSchema.optional().describe('Target IQN; default iqn.2024-01.org.ibft-lab:<name>.'),
+    luns: z.array(lunSchema).min(1).max(2).prefault([{}]).describe('Disks (LUN 0, 1); each is one sanhook and one iBFT target section.'),
+    chap: labChapSchema.optional(),
+    boot: labBootSchema.prefault({ kind: 'probe' }),
+    probe: z
+      .boolean()
+      .optional()
+      .describe('Boot the Linux probe and require /sys/firmware/ibft to agree with the host decode; default: true for boot kind probe, false otherwise (then it boots first, on its own).'),
+    memoryMiB: z.number().int().min(64).max(4096).optional().describe('Initiator RAM; default 256 MiB for the probe, 1024 MiB for a system under test.'),
+    accel: z.enum(['tcg', 'kvm', 'auto']).default('tcg').describe('QEMU accelerator for the initiator (tcg is safe under nested virtualisation).'),
+    deadlineSeconds: z.number().int().positive().default(300).describe('One deadline for boot-vm.'),
+  })
+  .strict()
+  .describe('An iSCSI-boot lab: initiator, network, firmware, target, disks, CHAP and the proof to run.');
+
+export type LabSpecInput = z.input<typeof labSpecSchema>;
+export type LabSpec = z.output<typeof labSpecSchema> & { name: string };
+
+/** Parses lab.json's content; every problem names its field (`lab.json: target.kind: ...`), never a secret. */
+export function parseLabSpec(input: unknown, defaultName: string, file = 'lab.json'): LabSpec {
+  const parsed = labSpecSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${file}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    throw new LabSpecError(lines);
+  }
+  const name = parsed.data.name ?? defaultName;
+  if (!LAB_NAME_PATTERN.test(name)) {
+    throw new LabSpecError([`${file}: name: the folder name ${JSON.stringify(name)} is not a lab name; set "name" (a-z, 0-9, '-')`]);
+  }
+  return { ...parsed.data, name };
+}
+
+export class LabSpecError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'LabSpecError';
+  }
+}

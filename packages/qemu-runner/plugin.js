@@ -1,3 +1,0 @@
-// `"plugin": "@ibft-lab/qemu-runner/plugin"` in nx.json loads this from an
-// installed package; inside this repository tsconfig paths point Nx at the source.
-module.exports = require('./src/plugins/lab-plugin');
