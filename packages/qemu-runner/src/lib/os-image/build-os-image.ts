@@ -170,7 +170,12 @@ export async function buildOsImage(options: BuildOsImageOptions): Promise<BuiltO
     `chroot "$1" sh -c 'lsinitramfs /boot/initrd.img-*' > ${sh(initrdListing)}`,
   ];
   log(`os-image ${key}: mmdebstrap ${recipe.suite} (${recipe.variant}, ${recipe.include.length} packages on top)`);
-  await runHostCommand('mmdebstrap', [
+  // Under setpriv --pdeathsig: a builder killed outright takes mmdebstrap with it (it unmounts and cleans up on
+  // SIGTERM), instead of leaving it filling a folder the next builder removes as abandoned.
+  const launcher = spawnSync('setpriv', ['--pdeathsig', 'SIGTERM', 'true'], { stdio: 'ignore' }).status === 0 ? ['setpriv', '--pdeathsig', 'SIGTERM'] : [];
+  await runHostCommand(launcher[0] ?? 'mmdebstrap', [
+    ...launcher.slice(1),
+    ...(launcher.length ? ['mmdebstrap'] : []),
     `--variant=${recipe.variant}`,
     '--mode=root',
     '--format=directory',

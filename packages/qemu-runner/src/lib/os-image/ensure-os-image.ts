@@ -1,12 +1,13 @@
 // ensureOsImage: an OS image from the workspace cache, built once per content
 // key (recipe + version + the package versions apt resolves it to) under
-// <cacheDir>/os-images/<key>/. A build runs in a staging folder beside it and
-// is published by one rename, so a reader sees a whole entry or none; two
-// builders of one key both build, and the first rename wins.
-// TODO(cache): move to ensureCacheEntry from @ibft-lab/cache once that package is on this branch.
+// <cacheDir>/os-images/<key>/, through @ibft-lab/cache's ensureCacheEntry:
+// one builder per key, the others wait for it; a reader sees a whole entry or
+// none; a killed build's leftovers are removed by the next one.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { ensureCacheEntry, processStartTime, sameProcessAlive } from '@ibft-lab/cache';
 import { withWritableCache } from '../guest/cache-dir';
 import { registerLiveVm, unregisterLiveVm, type LiveVm } from '../vm/live-vms';
 import { buildOsImage, osImageBuildUnavailable, removeBuildTree, type BootFiles } from './build-os-image';
@@ -99,6 +100,40 @@ function toImage(dir: string, manifest: Manifest, built: boolean): OsImage {
   };
 }
 
+/**
+ * The folder a build makes its root tree and disk in: beside the entries,
+ * not in the entry's staging folder. mmdebstrap mounts /proc, /sys and /dev
+ * in the root while its hooks run, and the cache removes a dead build's
+ * staging folder with a plain recursive rm, which must never meet those.
+ * Named after its owner (host, pid, start time) so a later build can tell
+ * an abandoned one from one that is still running.
+ */
+function workFolderName(): string {
+  return `${WORK_PREFIX}${hostTag()}-${process.pid}-${processStartTime(process.pid) ?? 0}-${randomBytes(4).toString('hex')}`;
+}
+
+const WORK_PREFIX = '.work-';
+
+function hostTag(): string {
+  return hostname().replace(/[^A-Za-z0-9.]/g, '_');
+}
+
+/** Work folders of this host's builds whose process is gone (killed outright: no handler ran), removed without crossing a mount. */
+function removeAbandonedWork(imagesDir: string, log: (line: string) => void): void {
+  const mine = `${WORK_PREFIX}${hostTag()}-`;
+  for (const name of readdirSync(imagesDir)) {
+    if (!name.startsWith(mine)) continue;
+    const [pid, startTime] = name.slice(mine.length).split('-');
+    if (sameProcessAlive(Number(pid), startTime === '0' ? undefined : startTime)) continue;
+    try {
+      removeBuildTree(join(imagesDir, name));
+      log(`os-image: removed ${name}, left by a build that is gone`);
+    } catch (error) {
+      log((error as Error).message);
+    }
+  }
+}
+
 export async function ensureOsImage(options: EnsureOsImageOptions): Promise<OsImage> {
   const log = options.log ?? (() => undefined);
   const recipe = osImageRecipe(options.recipe);
@@ -112,48 +147,51 @@ export async function ensureOsImage(options: EnsureOsImageOptions): Promise<OsIm
 
     const why = osImageBuildUnavailable();
     if (why) throw new OsImageUnavailable(why);
-    mkdirSync(imagesDir, { recursive: true });
-    const staging = join(imagesDir, `.staging-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
-    mkdirSync(staging);
-    // Removed on SIGINT/SIGTERM/exit too, never across a mount (removeBuildTree; not registerTempDir's rm -rf).
-    const remove = () => {
-      try {
-        removeBuildTree(staging);
-      } catch (error) {
-        log((error as Error).message);
-      }
-    };
-    const cleanup: LiveVm = { stop: async () => remove(), killNow: remove };
-    registerLiveVm(cleanup);
-    try {
-      log(`os-image ${key}: building (${packages.length} packages resolved by apt)`);
-      const built = await buildOsImage({ recipe, dir: staging, key, log });
-      const manifest: Manifest = {
-        recipe: recipe.name,
-        key,
-        image: 'disk.img',
-        sha256: built.sha256,
-        sizeBytes: built.sizeBytes,
-        kernelVersion: built.kernelVersion,
-        bootFiles: built.bootFiles,
-        buildSeconds: built.seconds,
-        packages: built.packages,
-      };
-      writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-      try {
-        renameSync(staging, dir);
-      } catch (error) {
-        // Another builder published the same key first; its entry is as good as ours.
-        const theirs = readEntry(dir);
-        if (!theirs) throw error;
-        log(`os-image ${key}: another build published it first; using that one`);
-        return toImage(dir, theirs, false);
-      }
-      log(`os-image ${key}: built in ${built.seconds.total.toFixed(1)} s (root ${built.seconds.rootfs.toFixed(1)} s, disk ${built.seconds.disk.toFixed(1)} s), ${(built.sizeBytes / 2 ** 20).toFixed(0)} MiB sparse`);
-      return toImage(dir, manifest, true);
-    } finally {
-      unregisterLiveVm(cleanup);
-      if (existsSync(staging)) removeBuildTree(staging);
-    }
+    let manifest: Manifest | undefined;
+    // One builder per key (the entry's lock); others wait and use its image.
+    const entry = await ensureCacheEntry({
+      path: dir,
+      what: `OS image ${key}`,
+      log,
+      async build(staging) {
+        removeAbandonedWork(imagesDir, log);
+        const work = join(imagesDir, workFolderName());
+        mkdirSync(work);
+        // Removed on SIGINT/SIGTERM/exit too, never across a mount (removeBuildTree, not a plain rm -rf).
+        const remove = () => {
+          try {
+            removeBuildTree(work);
+          } catch (error) {
+            log((error as Error).message);
+          }
+        };
+        const cleanup: LiveVm = { stop: async () => remove(), killNow: remove };
+        registerLiveVm(cleanup);
+        try {
+          log(`os-image ${key}: building (${packages.length} packages resolved by apt)`);
+          const built = await buildOsImage({ recipe, dir: work, key, log });
+          renameSync(built.path, join(staging, 'disk.img'));
+          manifest = {
+            recipe: recipe.name,
+            key,
+            image: 'disk.img',
+            sha256: built.sha256,
+            sizeBytes: built.sizeBytes,
+            kernelVersion: built.kernelVersion,
+            bootFiles: built.bootFiles,
+            buildSeconds: built.seconds,
+            packages: built.packages,
+          };
+          writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+          log(`os-image ${key}: built in ${built.seconds.total.toFixed(1)} s (root ${built.seconds.rootfs.toFixed(1)} s, disk ${built.seconds.disk.toFixed(1)} s), ${(built.sizeBytes / 2 ** 20).toFixed(0)} MiB sparse`);
+        } finally {
+          unregisterLiveVm(cleanup);
+          remove();
+        }
+      },
+    });
+    const published = readEntry(entry.path);
+    if (!published) throw new Error(`cache entry ${entry.path} exists but holds no whole OS image (manifest.json and disk.img); remove it and run again`);
+    return toImage(entry.path, published, entry.built);
   });
 }
