@@ -145,7 +145,8 @@ describe('two clones of a workspace sharing one self-hosted Nx remote cache', ()
     // The generator names the secrets by reference, in git-ignored files beside lab.json.
     const secretLab = join(a.root, 'labs', 'secret');
     const secret = JSON.parse(readFileSync(join(secretLab, 'lab.json'), 'utf8'));
-    secrets = resolveSecretRefs([secret.chap.password, secret.chap.mutual.password], { baseDir: secretLab }) as string[];
+    const chap = resolveSecretRefs(secret.chap, { baseDir: secretLab }) as { password: string; mutual: { password: string } };
+    secrets = [chap.password, chap.mutual.password];
     expect(secrets.every((s) => /^[A-Za-z0-9._~+-]{16}$/.test(s))).toBe(true);
     writeFileSync(join(a.root, '.gitignore'), `${readFileSync(join(a.root, '.gitignore'), 'utf8')}node_modules\n.nx\n`);
     git(a.root, 'init', '-q');
