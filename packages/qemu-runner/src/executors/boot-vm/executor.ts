@@ -16,6 +16,7 @@ import {
   resolveRom,
   romMode,
   verboseFromEnv,
+  whenParentGone,
   writeBootReport,
   writeReportIndex,
 } from '../../index';
@@ -39,6 +40,10 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
   const project = context.projectName ?? 'lab';
   const fromRoot = (path: string) => (isAbsolute(path) ? path : join(context.root, path));
   const outputDir = fromRoot(o.outputPath ?? join('dist', 'labs', project, 'boot-vm'));
+  // Nx killed outright (kill -9) sends no signal, and a calm console writes nothing that would fail on the
+  // closed pipe: notice that our parent is gone and stop the VM.
+  const parentGone = new AbortController();
+  const stopWatching = whenParentGone(() => parentGone.abort());
   try {
     const initiatorFile = o.initiatorFile && fromRoot(o.initiatorFile);
     const access = initiatorFile ? readTargetAccess(initiatorFile) : undefined;
@@ -68,6 +73,7 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
         print: (line) => console.log(line),
       }).log,
       serialPrefix: `[${project}] `,
+      signal: parentGone.signal,
     });
     writeBootReport(report, outputDir, `${project}:boot-vm`, { lab: project, nic: o.nic, firmware: o.firmware, romMode: romMode(romOption) });
     // <labs>/<lab>/boot-vm (the default layout): the labs folder gets its index page, rebuilt from every report in it.
@@ -77,6 +83,8 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
   } catch (error) {
     console.error(`boot-vm: ${(error as Error).message}`);
     return { success: false };
+  } finally {
+    stopWatching();
   }
 }
 
