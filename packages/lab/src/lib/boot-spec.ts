@@ -2,21 +2,8 @@
 // serial lines that prove it used the table. Paths are relative to the lab's
 // folder; they are checked when the lab is read (readLabSpec).
 import { z } from 'zod';
-import { DEFAULT_FAIL_ON } from '@ibft-lab/qemu-runner';
+import { DEFAULT_FAIL_ON, serialPatternSchema } from '@ibft-lab/qemu-runner';
 
-function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const patternSchema = z
-  .string()
-  .min(1)
-  .refine(compiles, { message: 'is not a regular expression; escape ( ) [ ] . * + ? with a backslash to match them literally' });
 
 const labPathSchema = z
   .string()
@@ -27,7 +14,7 @@ const expectSchema = z
   .array(
     z
       .object({
-        pattern: patternSchema.describe('A regular expression (JavaScript syntax) matched on the serial console.'),
+        pattern: serialPatternSchema.describe('A regular expression (JavaScript syntax) matched on the serial console.'),
         withinSeconds: z.number().positive().max(3600).describe("Deadline, from the previous expectation's match (the first: from the script's marker)."),
       })
       .strict(),
@@ -36,7 +23,7 @@ const expectSchema = z
   .describe('Serial lines that prove the system used the iBFT, matched in order.');
 
 const failOnSchema = z
-  .array(patternSchema)
+  .array(serialPatternSchema)
   .default(DEFAULT_FAIL_ON)
   .describe('Patterns that fail the run as soon as they appear (default: kernel panic, no root, initramfs and dracut rescue shells).');
 

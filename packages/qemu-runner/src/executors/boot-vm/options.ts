@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { chapSecretSchema, chapUsernameSchema, iscsiNameSchema } from '@ibft-lab/script-gen';
+import { serialPatternSchema } from '../../lib/boot/system-under-test';
 import { CONSUMER_CHOICES, DEFAULT_REQUIRED_CONSUMERS } from '../../lib/consumers/names';
 
 // Expectations are checked when the options are read: a value no iBFT can hold
@@ -59,27 +60,13 @@ export const expectationsSchema = z
   .strict()
   .describe('What the iBFT must say (the IbftExpectation of @ibft-lab/ibft).');
 
-const patternSchema = z
-  .string()
-  .min(1)
-  .refine(
-    (pattern) => {
-      try {
-        new RegExp(pattern);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'is not a regular expression; escape ( ) [ ] . * + ? with a backslash to match them literally' },
-  );
 
 const sutCommon = {
   expect: z
-    .array(z.object({ pattern: patternSchema, withinSeconds: z.number().positive().max(3600) }).strict())
+    .array(z.object({ pattern: serialPatternSchema, withinSeconds: z.number().positive().max(3600) }).strict())
     .min(1)
     .describe('Serial lines proving the system used the iBFT, in order; each within its seconds of the previous match.'),
-  failOn: z.array(patternSchema).optional().describe('Patterns that fail the run at once (default: panics, no root, rescue shells).'),
+  failOn: z.array(serialPatternSchema).optional().describe('Patterns that fail the run at once (default: panics, no root, rescue shells).'),
 };
 
 export const systemUnderTestSchema = z

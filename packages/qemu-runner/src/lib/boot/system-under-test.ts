@@ -3,6 +3,7 @@
 // serial expectations: ordered patterns, each within its own deadline, and
 // patterns that fail the run at once.
 import { existsSync } from 'node:fs';
+import { z } from 'zod';
 import { expectSerial, type DriveSpec, type QemuVm } from '../vm';
 import { IPXE_FAILURE_PATTERNS, LINUX_FAILURE_PATTERNS } from './ipxe-failures';
 
@@ -87,6 +88,20 @@ export function checkSystemUnderTest(sut: SystemUnderTest, field = 'systemUnderT
   for (const [i, e] of sut.expect.entries()) compilePattern(e.pattern, `${field}.expect[${i}].pattern`);
   for (const [i, p] of (sut.failOn ?? []).entries()) compilePattern(p, `${field}.failOn[${i}]`);
 }
+
+const NOT_A_REGEX = 'is not a regular expression; escape ( ) [ ] . * + ? with a backslash to match them literally';
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A serial pattern as options and lab.json hold it: a JavaScript regular expression that compiles. */
+export const serialPatternSchema = z.string().min(1).refine(compiles, { message: NOT_A_REGEX });
 
 export function compilePattern(pattern: string, field: string): RegExp {
   try {
