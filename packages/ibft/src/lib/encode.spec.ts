@@ -153,11 +153,11 @@ describe('encodeIbft: layout "edk2" (IScsiDxe\'s IScsiIbft.c)', () => {
     const t = decodeIbft(bytes);
     expect(isValid(t)).toBe(true);
     expect(t.table!.header.length).toBe(2048);
-    expect(t.table!.control.header.length).toBe(22);
+    expect(t.table!.control!.header.length).toBe(22);
     // initiator after the 22-byte control (48 + 22 = 70 -> 72); NIC 104 and target 56 bytes apart.
-    expect(t.table!.control.initiatorOffset).toBe(72);
-    expect(t.table!.control.nicOffsets).toEqual([152, 312, 472]);
-    expect(t.table!.control.targetOffsets).toEqual([256, 416, 576]);
+    expect(t.table!.control!.initiatorOffset).toBe(72);
+    expect(t.table!.control!.nicOffsets).toEqual([152, 312, 472]);
+    expect(t.table!.control!.targetOffsets).toEqual([256, 416, 576]);
     // Fill order from the top: the initiator name first, then each target's strings.
     const name = t.table!.initiator!.name!;
     expect(name.offset + name.length + 1).toBe(2048);
