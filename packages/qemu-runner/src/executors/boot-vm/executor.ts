@@ -1,5 +1,5 @@
 // Nx adapter: options (zod) → bootLab → report files + summary → { success }.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { encodeIbft, IbftSpecError } from '@ibft-lab/ibft';
@@ -121,7 +121,11 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
 
 /** The replayed table: its file, or its spec read from a JSON file and encoded (a bad spec names its field). */
 function tableSource(table: NonNullable<BootVmParsed['table']>, fromRoot: (path: string) => string): { tablePath: string } | { table: Uint8Array } {
-  if ('file' in table) return { tablePath: fromRoot(table.file) };
+  if ('file' in table) {
+    const path = fromRoot(table.file);
+    if (!existsSync(path)) throw new Error(`table.file: ${path} does not exist; give an iBFT file (ibft encode or ibft import --format bin writes one)`);
+    return { tablePath: path };
+  }
   const shownAs = table.at ? `${table.specFile}: ${table.at}` : table.specFile;
   let spec: unknown = JSON.parse(readFileSync(fromRoot(table.specFile), 'utf8'));
   for (const key of table.at?.split('.') ?? []) spec = (spec as Record<string, unknown> | undefined)?.[key];
