@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatSummary, replayTable, type BootReport } from '../src';
+import { ensureProbeGuest, formatSummary, replayTable, workspaceCacheDir, type BootReport, type ProbeGuest } from '../src';
 import { corpusEntries, type ConsumerReading, type CorpusReadings } from '../../ibft/test/support/corpus';
 import { qemuProcessesMentioning } from './support/process';
 
@@ -27,9 +27,12 @@ function readingOf(report: BootReport, name: string): ConsumerReading {
 
 describeBoot('the replay corpus through the real kernel and every consumer', () => {
   let dir: string;
-  beforeAll(() => {
+  // Both probes ensured once, not per table (each ensure resolves the Debian packages again).
+  let guests: ProbeGuest[];
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ibft-lab-corpus-'));
-  });
+    guests = [await ensureProbeGuest(workspaceCacheDir(), { consumers: true }), await ensureProbeGuest(workspaceCacheDir(), { consumers: false })];
+  }, (DEADLINE_SECONDS + 60) * 1000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each(corpusEntries().map((e) => [e.name, e] as const))('%s', async (name, entry) => {
@@ -38,7 +41,7 @@ describeBoot('the replay corpus through the real kernel and every consumer', () 
     const accepted = WRITE ? undefined : entry.readings?.accepted;
     if (!WRITE && !entry.readings) throw new Error(`${name}: no readings.json; run with IBFT_LAB_CORPUS_WRITE=1 and review it`);
     // Only the kernel must agree with the table: the other consumers' disagreements are what the corpus records.
-    const report = await replayTable({ tablePath, consumers: ['kernel'], otherConsumers: 'report', invalidTable: 'boot', deadlineSeconds: DEADLINE_SECONDS });
+    const report = await replayTable({ tablePath, consumers: ['kernel'], otherConsumers: 'report', invalidTable: 'boot', deadlineSeconds: DEADLINE_SECONDS, guests });
     console.log(formatSummary(report, `corpus ${name}`));
     expect(qemuProcessesMentioning(tablePath)).toEqual([]);
     expect(report.probe).not.toBeNull();
