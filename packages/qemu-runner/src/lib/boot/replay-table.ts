@@ -15,9 +15,8 @@ import { join } from 'node:path';
 import { compareIbft, decodeIbft, formatSysfs, isValid, type IbftExpectation } from '@ibft-lab/ibft';
 import type { ConsumerChoice } from '../consumers';
 import { workspaceCacheDir } from '../guest';
-import { ensureProbeGuest, maskProbeSecrets, PROBE_END, PROBE_SALT_PARAM, type ProbeGuest } from '../probe';
+import { compareProbeLines, ensureProbeGuest, maskProbeSecrets, parseProbeOutput, PROBE_END, PROBE_SALT_PARAM, type ProbeGuest } from '../probe';
 import { checkQemu, registerTempDir, startQemu, type Accel, type QemuVm } from '../vm';
-import { compareProbeLines, parseProbeOutput } from '../probe';
 import { consumerPlan, readProbe, settleVerdict, type BootReport } from './boot-lab';
 import { LINUX_FAILURE_PATTERNS } from './ipxe-failures';
 
