@@ -46,6 +46,15 @@ describe('lab plugin (createNodes)', () => {
     expect(result.projects?.['labs/p'].targets?.['lab-boot-vm']?.dependsOn).toEqual(['lab-gen-script', 'lab-build-rom', 'lab-setup-target', 'lab-target-vm']);
   });
 
+  it('a table lab is a project with boot-vm alone; a table lab whose table file is missing stops the graph naming the field', async () => {
+    write('labs/replay/lab.json', { firmware: { kind: 'table', spec: { initiator: { name: 'iqn.2010-04.org.example:r' } } } });
+    write('labs/lost/lab.json', { firmware: { kind: 'table', table: 'gone.bin' } });
+    const [[, result]] = await run(['labs/replay/lab.json']);
+    expect(Object.keys(result.projects?.['labs/replay'].targets ?? {})).toEqual(['boot-vm']);
+    const failure = (await Promise.resolve(run(['labs/lost/lab.json'])).catch((e: unknown) => e)) as { errors: Array<[string, Error]> };
+    expect(failure.errors[0][1].message).toMatch(/labs\/lost\/lab.json: firmware.table: gone.bin cannot be read \(ENOENT\)/);
+  });
+
   it('an invalid lab.json fails naming the file and the field', async () => {
     write('labs/bad/lab.json', { initiator: { iqn: 'nope' }, target: { kind: 'tape' } });
     write('labs/broken/lab.json', '{ not json');

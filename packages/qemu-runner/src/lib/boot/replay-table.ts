@@ -15,9 +15,8 @@ import { join } from 'node:path';
 import { compareIbft, decodeIbft, formatSysfs, isValid, type IbftExpectation } from '@ibft-lab/ibft';
 import type { ConsumerChoice } from '../consumers';
 import { workspaceCacheDir } from '../guest';
-import { ensureProbeGuest, maskProbeSecrets, PROBE_END, PROBE_SALT_PARAM } from '../probe';
+import { compareProbeLines, ensureProbeGuest, maskProbeSecrets, parseProbeOutput, PROBE_END, PROBE_SALT_PARAM, type ProbeGuest } from '../probe';
 import { checkQemu, registerTempDir, startQemu, type Accel, type QemuVm } from '../vm';
-import { compareProbeLines, parseProbeOutput } from '../probe';
 import { consumerPlan, readProbe, settleVerdict, type BootReport } from './boot-lab';
 import { LINUX_FAILURE_PATTERNS } from './ipxe-failures';
 
@@ -39,6 +38,12 @@ export interface ReplayTableOptions {
   serialPrefix?: string;
   signal?: AbortSignal;
   cacheDir?: string;
+  /**
+   * Probe guests already ensured (ensureProbeGuest), for callers that replay many tables: making sure a
+   * cache entry is current resolves its Debian packages again (seconds to a minute on a loaded machine).
+   * The one whose `consumers` matches what this replay needs is used; else it is ensured here.
+   */
+  guests?: readonly ProbeGuest[];
 }
 
 /** The byte at 9 that makes the first `length` bytes sum to 0 (what QEMU writes into an -acpitable table). */
@@ -97,7 +102,9 @@ export async function replayTable(options: ReplayTableOptions): Promise<BootRepo
   try {
     // An invalid table: only the kernel's answer matters, so the small kernel-only probe.
     const plan = table ? consumerPlan(options) : consumerPlan({ consumers: ['kernel'], otherConsumers: 'skip' });
-    const guest = await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir(), { consumers: plan.ran.length > 1, log: options.log });
+    const consumers = plan.ran.length > 1;
+    const guest =
+      options.guests?.find((g) => g.consumers === consumers) ?? (await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir(), { consumers, log: options.log }));
     const tableFile = join(dir, 'ibft.bin');
     writeFileSync(tableFile, bytes);
     const salt = randomBytes(12).toString('hex');
