@@ -7,7 +7,7 @@
 import { isAbsolute, posix } from 'node:path';
 import { buildRomTargetConfig, identityScriptPath, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
 import type { SecretRef } from '@ibft-lab/script-gen';
-import { labDesiredState, labExpectations, labPortal, labScript } from './derive-lab';
+import { labDesiredState, labDisks, labExpectations, labHasImage, labHostPort, labPortal, labScript } from './derive-lab';
 import type { LabSpec } from './lab-spec';
 
 export type TargetConfig = Record<string, unknown>;
@@ -22,7 +22,18 @@ function targetConnection(lab: LabSpec): Record<string, unknown> {
   // setup-target cannot see the guest's side of a port forward: tell it the portal the script uses.
   if (target.kind === 'ssh') return { transport: 'ssh', ssh: target.ssh, initiatorPortal: labPortal(lab) };
   if (target.kind === 'local') return { transport: 'local', initiatorPortal: labPortal(lab) };
-  return { transport: 'appliance' };
+  // With an image LUN the guest reaches the appliance's published port directly (see labPortal).
+  return { transport: 'appliance', ...(labHasImage(lab) ? { initiatorPortal: labPortal(lab) } : {}) };
+}
+
+/** target-vm's options: the lab's images (paths made workspace-relative) and, with any, the fixed portal port. */
+function targetVmOptions(lab: LabSpec, labRoot: string): Record<string, unknown> {
+  if (!labHasImage(lab)) return {};
+  const disks = labDisks(lab).map((disk) => ({
+    image: typeof disk.image === 'string' ? { path: isAbsolute(disk.image) ? disk.image : posix.join(labRoot, disk.image) } : { os: disk.image.os },
+    field: disk.field,
+  }));
+  return { disks, iscsiHostPort: labHostPort(lab), iscsiHostPortField: 'target.hostPort' };
 }
 
 export interface LabTargetsContext {
@@ -37,6 +48,7 @@ export function labSystemUnderTest(lab: LabSpec, labRoot: string): Record<string
   const boot = lab.boot;
   const fromLab = (path: string) => (isAbsolute(path) ? path : posix.join(labRoot, path));
   if (boot.kind === 'probe') return undefined;
+  if (boot.kind === 'sanboot') return { ...boot };
   if (boot.kind === 'kernel') {
     return { ...boot, kernel: fromLab(boot.kernel), ...(boot.initrd ? { initrd: fromLab(boot.initrd) } : {}) };
   }
@@ -138,7 +150,7 @@ export function labTargets(spec: LabSpec, context: LabTargetsContext = {}): Reco
       cache: false,
       // gen-script resolves the lab's secret references: a missing one fails before any VM starts.
       ...(lab.chap ? { dependsOn: ['gen-script'] } : {}),
-      options: {},
+      options: targetVmOptions(lab, labRoot),
     };
   }
   return targets;

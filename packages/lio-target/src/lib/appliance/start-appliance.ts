@@ -5,7 +5,7 @@ import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type Consol
 import { connectSsh, SshRefused, type Transport } from '../transport';
 import { buildAppliance } from './build-appliance';
 import type { ApplianceEndpoint } from './endpoint';
-import { freeLoopbackPort } from './free-port';
+import { checkPortFree, freeLoopbackPort } from './free-port';
 import { APPLIANCE_READY_MARKER } from './init-script';
 
 export const APPLIANCE_SERIAL_PREFIX = '[lio-appliance] ';
@@ -39,6 +39,11 @@ export interface StartApplianceOptions {
   /** Disk images attached copy-on-write as /dev/vda, /dev/vdb, … (in this order). */
   disks?: ApplianceDisk[];
   memoryMiB?: number;
+  /**
+   * The host loopback port the appliance's iSCSI portal is published on; default a free one.
+   * A fixed port lets initiators reach it at 10.0.2.2:<port> with a script written before the appliance runs.
+   */
+  iscsiPort?: number;
   /** How long boot + first targetcli answer may take. */
   readyDeadlineMs?: number;
   log?: (line: string) => void;
@@ -67,10 +72,13 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     }
     if (disk.format !== 'raw' && disk.format !== 'qcow2') throw new Error(`disks[${i}].format: use 'raw' or 'qcow2', not ${JSON.stringify(disk.format)}`);
   });
+  // A fixed port that is taken fails now, naming it, not as a QEMU hostfwd error after the image build.
+  if (options.iscsiPort !== undefined) await checkPortFree(options.iscsiPort);
   const cacheDir = options.cacheDir ?? workspaceCacheDir();
   const image = await withWritableCache(cacheDir, () => buildAppliance({ cacheDir, log }));
-  const sshPort = await freeLoopbackPort();
-  let iscsiPort = await freeLoopbackPort();
+  let sshPort = await freeLoopbackPort();
+  while (sshPort === options.iscsiPort) sshPort = await freeLoopbackPort();
+  let iscsiPort = options.iscsiPort ?? (await freeLoopbackPort());
   while (iscsiPort === sshPort) iscsiPort = await freeLoopbackPort();
   const vm = await startQemu(
     {
