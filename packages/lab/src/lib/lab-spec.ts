@@ -115,7 +115,7 @@ export const labTargetSchema = z
           .number()
           .int()
           .min(1024)
-          .max(32767)
+          .max(65535)
           .optional()
           .describe(
             "Labs with an image LUN: the host loopback port the appliance's iSCSI portal is published on, which the guest reaches at 10.0.2.2 (whole-disk reads through the 10.0.2.4 relay are about 25 times slower). Default: derived from the lab name, in 20000-29999.",

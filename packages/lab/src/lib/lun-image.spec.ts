@@ -36,7 +36,7 @@ describe('luns[].image and boot kind sanboot in lab.json', () => {
     [{ ...minimal, boot: sanboot }, /lab.json: luns\.0\.image: boot kind "sanboot" boots LUN 0: give it an image/],
     [{ ...minimal, luns: [{}, osLun], boot: sanboot }, /lab.json: luns\.0\.image: boot kind "sanboot"/],
     [{ ...minimal, luns: [osLun], target: { kind: 'local' } }, /lab.json: luns\.0\.image: only the appliance target serves images yet/],
-    [{ ...minimal, luns: [osLun], target: { kind: 'appliance', hostPort: 40000 } }, /lab.json: target\.hostPort: /],
+    [{ ...minimal, luns: [osLun], target: { kind: 'appliance', hostPort: 80 } }, /lab.json: target\.hostPort: /],
     [{ ...minimal, luns: [{ image: 'a,b.img' }] }, /lab.json: luns\.0\.image: /],
     [{ ...minimal, luns: [osLun], boot: { kind: 'sanboot', expect: [{ pattern: '(', withinSeconds: 5 }] } }, /lab.json: boot\.expect\.0\.pattern: /],
   ])('rejects %j naming the field', (input, pattern) => {
