@@ -30,7 +30,7 @@ import {
   type OsImage,
 } from '@ibft-lab/qemu-runner';
 import { startAppliance } from '@ibft-lab/lio-target';
-import { exportOsLun, OS_CHAP, OS_MAC, sanbootScript } from '../../packages/lio-target/test/support/os-lun-boot';
+import { exportOsLun, OS_CHAP, OS_MAC, sanbootScript } from './os-lun';
 import { EXAMPLE_SECRET_ENV } from '../../tools/testing/example-secrets';
 
 const root = join(__dirname, '..', '..');

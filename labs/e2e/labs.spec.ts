@@ -7,7 +7,17 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { endpointPath, freeLoopbackPort, resolveApplianceDisks, startAppliance, writeEndpoint, type NamedDiskSource, type RunningAppliance } from '@ibft-lab/lio-target';
+import {
+  endpointPath,
+  freeLoopbackPort,
+  readLiveState,
+  resolveApplianceDisks,
+  startAppliance,
+  targetcliSession,
+  writeEndpoint,
+  type NamedDiskSource,
+  type RunningAppliance,
+} from '@ibft-lab/lio-target';
 import { labTargets, parseLabSpec, readLabSpec, type LabSpec } from '@ibft-lab/lab';
 import { ensureOsImage, osImageBuildUnavailable, sha256File, workspaceCacheDir, type OsImage } from '@ibft-lab/qemu-runner';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
@@ -85,7 +95,7 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
   beforeAll(async () => {
     removeSecrets = provideExampleSecrets();
     // The OS image (a Debian root, 1-2 minutes of mmdebstrap) is the one entry this test does not build in the
-    // empty cache: its build has tests of its own (qemu-runner os-image, lio-target os-lun-boot). It is built in
+    // empty cache: its build has tests of its own (qemu-runner's os-image.spec). It is built in
     // (or taken from) the workspace cache and hard-linked in: the appliance opens it copy-on-write, never writing it.
     if (labNames.some((name) => osImageLabs.includes(name))) {
       const image = await ensureOsImage({ cacheDir: workspaceCacheDir(), recipe: 'debian-iscsi-root', log: (line) => console.log(line) });
@@ -266,7 +276,7 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     rmSync(workspace, { recursive: true, force: true });
   });
 
-  it('fails at iPXE\'s login, in seconds: the summary shows the expectation that did not match and "Operation not permitted"; the image is byte-identical', async () => {
+  it('fails at iPXE\'s login, in seconds: the summary shows the expectation that did not match and "Operation not permitted"; the appliance serves the image whole and copy-on-write, and it stays byte-identical', async () => {
     // The lab as written, on a port of this test's (target.hostPort), so a run of the real lab elsewhere on this machine cannot collide.
     const json = JSON.parse(readFileSync(join(root, 'labs', 'debian-iscsi-root', 'lab.json'), 'utf8'));
     const lab = parseLabSpec({ ...json, name: 'wrong-chap-root', target: { kind: 'appliance', hostPort: await freeLoopbackPort() } }, 'wrong-chap-root');
@@ -313,6 +323,17 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     expect(readFileSync(join(workspace, 'dist', 'labs', lab.name, 'boot-vm', 'serial.log'), 'latin1')).not.toMatch(/Linux version/);
     expect(output).not.toContain(SECRET_ENV.IBFT_LAB_CHAP_SECRET);
     expect(output).not.toContain('wrong-secret-0001');
+
+    // The appliance's side (the same VM: no second boot): the image whole on /dev/vda, copy-on-write, a block backstore on LUN 0.
+    expect(appliance.vm.argv.join(' ')).toContain(`file=${image.path},if=virtio,format=raw,snapshot=on`);
+    const transport = await appliance.connect();
+    expect((await transport.run(['blockdev', '--getsize64', '/dev/vda'])).stdout.trim()).toBe(String(image.sizeBytes));
+    const live = await readLiveState(targetcliSession(transport));
+    expect(live.storage_objects.find((o) => o.name === `ibftlab_${lab.name}_lun0`)).toMatchObject({ plugin: 'block', dev: '/dev/vda' });
+    expect(live.targets.find((t) => t.wwn === `iqn.2024-01.org.ibft-lab:${lab.name}`)?.tpgs[0].luns.find((l) => l.index === 0)?.storage_object).toBe(`/backstores/block/ibftlab_${lab.name}_lun0`);
+    // A write lands in the overlay (4 KiB at 700 MiB, inside the root partition; an initiator's writes take the same path).
+    const write = await transport.run(['sh', '-c', 'echo ibft-lab-overlay-write | dd of=/dev/vda bs=4096 seek=179200 conv=sync 2>&1 && sync && dd if=/dev/vda bs=4096 skip=179200 count=1 2>/dev/null | head -c 23']);
+    expect(write.stdout).toContain('ibft-lab-overlay-write');
 
     await appliance.stop();
     appliance = undefined;

@@ -26,6 +26,11 @@ function targetConnection(lab: LabSpec): Record<string, unknown> {
   return { transport: 'appliance', ...(labHasImage(lab) ? { initiatorPortal: labPortal(lab) } : {}) };
 }
 
+/** LUN image files inside the lab folder (relative paths), for Nx input exclusions. */
+function labImageFiles(lab: LabSpec): string[] {
+  return labDisks(lab).flatMap((disk) => (typeof disk.image === 'string' && !isAbsolute(disk.image) && !disk.image.startsWith('..') ? [posix.normalize(disk.image)] : []));
+}
+
 /** target-vm's options: the lab's images (paths made workspace-relative) and, with any, the fixed portal port. */
 function targetVmOptions(lab: LabSpec, labRoot: string): Record<string, unknown> {
   if (!labHasImage(lab)) return {};
@@ -87,7 +92,8 @@ export function labTargets(spec: LabSpec, context: LabTargetsContext = {}): Reco
     'gen-script': {
       executor: '@ibft-lab/script-gen:gen-script',
       cache: cacheable,
-      inputs: ['default', '^production'],
+      // The script does not depend on a LUN image's bytes: Nx need not hash (possibly gigabytes of) them.
+      inputs: ['default', '^production', ...labImageFiles(lab).map((file) => `!{projectRoot}/${file}`)],
       outputs: [`{workspaceRoot}/${out}/boot.ipxe`],
       options: { script: labScript(lab) },
     },

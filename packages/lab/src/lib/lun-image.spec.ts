@@ -150,6 +150,8 @@ describe('derived from a lab with an image LUN', () => {
     });
     expect(labTargets(lab)['target-vm'].options).toMatchObject({ disks: [{ image: { os: 'debian-iscsi-root' }, field: 'luns[0].image' }], iscsiHostPort: 26998 });
     expect(targets['setup-target'].options).toMatchObject({ transport: 'appliance', initiatorPortal: { ip: '10.0.2.2', port: labHostPort(withFile) } });
+    // The script does not depend on the image's bytes: Nx does not hash it for gen-script.
+    expect(targets['gen-script'].inputs).toEqual(['default', '^production', '!{projectRoot}/disk.qcow2']);
     expect(targets['boot-vm'].options).toMatchObject({ probe: false, memoryMiB: 1024, systemUnderTest: { kind: 'sanboot', expect: sanboot.expect } });
     // Without images, target-vm runs as before: no disks, a port of its choosing, the relay.
     expect(labTargets(parseLabSpec(minimal, 'plain'))['target-vm'].options).toEqual({});

@@ -1,8 +1,7 @@
-// An OS image on an iSCSI LUN outside any lab: the LIO appliance serves it
-// copy-on-write as a block backstore (osLunDesiredState), and a plain iPXE
-// script sanboots it. Shared by test/os-lun-boot.spec.ts and the raw floor of
-// bench/debian-iscsi-root; labs do the same through their own targets.
-import { applianceDiskDevice, applyDesiredState, type DesiredStateInput, type RunningAppliance, type Transport } from '../../src';
+// The raw floor's LUN: the OS image served by an appliance started directly
+// (no Nx, no lab), copy-on-write as a block backstore, and a plain iPXE
+// script that sanboots it. The lab does the same through its own targets.
+import { applianceDiskDevice, applyDesiredState, type DesiredStateInput, type RunningAppliance, type Transport } from '@ibft-lab/lio-target';
 
 export const OS_LAB = 'oslun';
 export const OS_TARGET_IQN = 'iqn.2024-01.org.ibft-lab:oslun';
