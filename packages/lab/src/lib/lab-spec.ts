@@ -89,7 +89,9 @@ export const lunImageSchema = z
       })
       .strict(),
   ])
-  .describe('What the LUN holds: an image the appliance serves as a block backstore (copy-on-write), instead of an empty fileio file.');
+  .describe(
+    `What the LUN holds instead of an empty fileio file, served by the appliance as a block backstore, copy-on-write (the file is never written, nothing is copied into the appliance's RAM): a raw or qcow2 image, relative to the lab folder, or {"os": NAME}, an OS image built from Debian packages on first use and cached by content (${OS_RECIPE_NAMES.join(', ')}). Labs with an image reach the appliance at 10.0.2.2:<target.hostPort>.`,
+  );
 
 const lunSchema = z
   .object({
