@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseLabSpec } from '@ibft-lab/lab';
+import { parseLab } from '@ibft-lab/lab';
 import { EXAMPLE_LABS, fieldSections, labJsonSchema, listLabFiles, renderLabDocs, typeText, WORKSPACE_ROOT } from './lab-docs';
 
 describe('generated lab docs', () => {
@@ -40,10 +40,10 @@ describe('labs/*/lab.json', () => {
     for (const name of Object.keys(EXAMPLE_LABS)) expect(files).toContain(`labs/${name}/lab.json`);
   });
 
-  it.each(files)('%s parses with parseLabSpec and points at docs/lab.schema.json', (file) => {
+  it.each(files)('%s parses with parseLab and points at docs/lab.schema.json', (file) => {
     const json = JSON.parse(readFileSync(join(WORKSPACE_ROOT, file), 'utf8')) as Record<string, unknown>;
     const name = file.split('/')[1];
-    expect(() => parseLabSpec(json, name, file)).not.toThrow();
+    expect(() => parseLab(json, name, file)).not.toThrow();
     if (json.$schema !== undefined) expect(json.$schema).toBe('../../docs/lab.schema.json');
   });
 });

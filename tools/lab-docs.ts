@@ -6,7 +6,7 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { LAB_FILE, labScript, labSpecSchema, readLabSpec, type LabSpec } from '@ibft-lab/lab';
+import { isTableLab, LAB_FILE, labScript, labSpecSchema, readLab, readLabSpec, type LabSpec, type TableLabSpec } from '@ibft-lab/lab';
 import { renderScript } from '@ibft-lab/script-gen';
 
 export const WORKSPACE_ROOT = join(__dirname, '..');
@@ -277,6 +277,8 @@ export const EXAMPLE_LABS: Record<string, string> = {
   'static-mutual-chap':
     'A static address, gateway, DNS server and host name on an e1000, with mutual CHAP: checks a manually configured NIC section and both CHAP pairs.',
   'two-luns': 'Two disks on one target: two `sanhook`s (LUN 1 on BIOS drive 0x81) and two iBFT target sections.',
+  'replay-edk2':
+    'A table lab: no iPXE, no target; a table laid out as EDK2\'s IScsiDxe writes it (two NIC/target pairs) is replayed to the consumer probe, dracut\'s disagreements are findings.',
 };
 
 function labFacts(lab: LabSpec): string {
@@ -286,11 +288,17 @@ function labFacts(lab: LabSpec): string {
   return [lab.firmware.nic, lab.firmware.platform, net, chap, `${lab.luns.length} LUN${lab.luns.length > 1 ? 's' : ''} (${luns})`, `rom ${lab.firmware.rom}`, `target ${lab.target.kind}`].join(', ');
 }
 
+function tableLabFacts(lab: TableLabSpec): string {
+  const source = lab.firmware.table !== undefined ? `table ${lab.firmware.table}` : `inline spec${typeof lab.firmware.spec?.layout === 'string' ? `, layout ${lab.firmware.spec.layout}` : ''}`;
+  return [source, `consumers ${lab.consumers.join(', ')}`].join(', ');
+}
+
 function exampleLabs(root: string): string {
   return Object.entries(EXAMPLE_LABS)
     .map(([name, line]) => {
-      const lab = readLabSpec(join(root, 'labs', name, LAB_FILE), `labs/${name}/${LAB_FILE}`);
-      return `- [\`${name}\`](../labs/${name}/${LAB_FILE}): ${line} *(${labFacts(lab)})*`;
+      const lab = readLab(join(root, 'labs', name, LAB_FILE), `labs/${name}/${LAB_FILE}`);
+      const facts = isTableLab(lab) ? tableLabFacts(lab) : labFacts(lab);
+      return `- [\`${name}\`](../labs/${name}/${LAB_FILE}): ${line} *(${facts})*`;
     })
     .join('\n');
 }
@@ -338,7 +346,13 @@ function fieldsPart(schema: JsonSchema): string {
 function handWritten(root: string): string {
   return `## Checks the JSON schema cannot express
 
-\`parseLabSpec\` (what the plugin runs on every \`lab.json\`) also rejects, naming the field:
+\`parseLab\` (what the plugin runs on every \`lab.json\`) also rejects, naming the field:
+
+- A lab without \`initiator\`, unless it replays a table (\`firmware.kind: "table"\`).
+- A table lab with \`initiator\`, \`network\`, \`target\`, \`targetIqn\`, \`luns\`, \`chap\`, \`boot\` or \`probe\`
+  (the table says all of it, and nothing logs in to a target); \`firmware.table\` and \`firmware.spec\` both or
+  neither; when the lab is read, a \`firmware.table\` file that is missing or no iBFT Linux would take, and a
+  \`firmware.spec\` \`ibft encode\` refuses (\`firmware.spec.<field>\`). See [replay.md](replay.md).
 
 - \`initiator.iqn\`, \`targetIqn\`: not an iSCSI name (\`iqn.<yyyy>-<mm>.<reversed domain>[:<name>]\`,
   \`eui.<16 hex>\` or \`naa.<16|32 hex>\`; lowercase; at most 223 bytes).

@@ -136,6 +136,49 @@ describe('encodeIbft: hand-written specs', () => {
   });
 });
 
+describe('encodeIbft: layout "edk2" (IScsiDxe\'s IScsiIbft.c)', () => {
+  const pair = (k: number) => ({
+    nic: { ip: `192.0.2.${10 + k}`, prefixLength: 24, originName: 'manual', mac: `52:54:00:00:00:0${k}`, global: true },
+    target: { ip: `192.0.2.${100 + k}`, lun: k, nicAssociation: k, name: `iqn.2003-01.org.example:t${k}`, ...(k === 1 ? { chapName: 'user1', chapSecret: 'secret-one-12' } : {}) },
+  });
+  const spec = (pairs: number) => ({
+    layout: 'edk2' as const,
+    initiator: { name: INITIATOR },
+    nics: Array.from({ length: pairs }, (_, k) => pair(k).nic),
+    targets: Array.from({ length: pairs }, (_, k) => pair(k).target),
+  });
+
+  it('8-byte aligned structures, NIC/target pairs interleaved, the heap growing down from 2048, 2048 bytes long', () => {
+    const bytes = encodeIbft(spec(3));
+    const t = decodeIbft(bytes);
+    expect(isValid(t)).toBe(true);
+    expect(t.table!.header.length).toBe(2048);
+    expect(t.table!.control!.header.length).toBe(22);
+    // initiator after the 22-byte control (48 + 22 = 70 -> 72); NIC 104 and target 56 bytes apart.
+    expect(t.table!.control!.initiatorOffset).toBe(72);
+    expect(t.table!.control!.nicOffsets).toEqual([152, 312, 472]);
+    expect(t.table!.control!.targetOffsets).toEqual([256, 416, 576]);
+    // Fill order from the top: the initiator name first, then each target's strings.
+    const name = t.table!.initiator!.name!;
+    expect(name.offset + name.length + 1).toBe(2048);
+    const t0 = t.table!.targets[0].name!;
+    expect(t0.offset + t0.length + 1).toBe(name.offset);
+    expect(t.table!.targets[1].chapSecret!.offset).toBeLessThan(t.table!.targets[1].chapName!.offset);
+  });
+
+  it('decode -> encode gives the same bytes back (the offsets win), and layout with offsets is refused', () => {
+    const bytes = encodeIbft(spec(2));
+    expect(Buffer.compare(encodeIbft(decodedJson(bytes)), bytes)).toBe(0);
+    expect(specErrors({ ...decodedJson(bytes), layout: 'edk2' })).toEqual([expect.objectContaining({ path: 'layout', message: expect.stringContaining('remove layout, or the offsets') })]);
+    expect(specErrors({ layout: 'uefi' })[0]).toEqual({ path: 'layout', message: 'layout is "ipxe" or "edk2"' });
+  });
+
+  it('strings that do not fit under 2048 are refused, naming the string', () => {
+    const long = { ...spec(1), initiator: { name: `iqn.2010-04.org.example:${'x'.repeat(1700)}` } };
+    expect(specErrors(long)).toEqual([expect.objectContaining({ path: 'targets[0].name', message: expect.stringContaining("EDK2's layout keeps structures and strings in 2048 bytes") })]);
+  });
+});
+
 describe('encodeIbft refuses malformed specs, naming the field and the fix', () => {
   const base = (): Record<string, unknown> => ({ initiator: { name: INITIATOR }, nics: [{ ip: '10.0.2.15', prefixLength: 24 }], targets: [{ ip: '10.0.2.2', name: TARGET }] });
 

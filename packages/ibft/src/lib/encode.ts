@@ -11,6 +11,12 @@
 //     each NUL-terminated, none shared;
 //   - the table ends with the last string's NUL (or where the heap would start), unless header.length asks
 //     for more (zero padding).
+// With "layout": "edk2", as EDK2's IScsiDxe lays them out (NetworkPkg/IScsiDxe/IScsiIbft.c
+// IScsiPublishIbft): structures 8-byte aligned; the initiator after the control; then NIC 0, target 0,
+// NIC 1, target 1, ... interleaved (one pair per attempt); the heap grows down from byte 2048
+// (IBFT_HEAP_OFFSET) in fill order (initiator name, then per pair the target's name, CHAP name, CHAP
+// secret, reverse CHAP name, reverse CHAP secret; a NIC hostname, which IScsiDxe never writes, goes
+// before its target's strings); the table is 2048 bytes long.
 // Offsets the spec gives (structure `offset`, string `offset`, control offsets) are kept as they are;
 // whatever has none is placed after everything that has, in the same order. Overlaps are refused, except
 // strings that share the very same bytes.
@@ -19,6 +25,9 @@ import { IbftSpecError, MAX_TABLE_LENGTH, type NormalSpec, type NormalString, ty
 import { STRUCTURE_SIZE, type IbftTable, type Problem } from './structures';
 
 const align16 = (n: number) => (n + 15) & ~15;
+const align8 = (n: number) => (n + 7) & ~7;
+/** EDK2's IBFT_HEAP_OFFSET: where IScsiDxe's heap starts (growing down) and its table's length. */
+const EDK2_HEAP_TOP = 2048;
 /** Room iPXE gives each structure (its size rounded up to 16). */
 const PLACE = { initiator: align16(STRUCTURE_SIZE.initiator), nic: align16(STRUCTURE_SIZE.nic), target: align16(STRUCTURE_SIZE.target) } as const;
 
@@ -108,7 +117,36 @@ function place(spec: NormalSpec): { layout: Layout; length: number } {
   };
 
   let length: number;
-  if (!spec.explicit) {
+  if (!spec.explicit && spec.layout === 'edk2') {
+    let pos = align8(controlEnd);
+    if (spec.initiator) {
+      putStructure(spec.initiator, pos);
+      pos += align8(STRUCTURE_SIZE.initiator);
+    }
+    const pair = align8(STRUCTURE_SIZE.nic) + align8(STRUCTURE_SIZE.target);
+    for (const n of spec.nics) putStructure(n, pos + n.slot * pair);
+    for (const t of spec.targets) putStructure(t, pos + t.slot * pair + align8(STRUCTURE_SIZE.nic));
+    const pairs = Math.max(0, ...spec.nics.map((n) => n.slot + 1), ...spec.targets.map((t) => t.slot + 1));
+    const structuresEnd = pos + pairs * pair;
+    const fillOrder = [
+      ...(spec.initiator?.strings ?? []),
+      ...Array.from({ length: pairs }, (_, k) => [
+        ...(spec.nics.find((n) => n.slot === k)?.strings ?? []),
+        ...(spec.targets.find((t) => t.slot === k)?.strings ?? []),
+      ]).flat(),
+    ];
+    let top = EDK2_HEAP_TOP;
+    for (const { string } of fillOrder) {
+      top -= string.bytes.length + 1;
+      if (top < structuresEnd) {
+        layout.errors.push({ path: string.path, message: `does not fit: EDK2's layout keeps structures and strings in ${EDK2_HEAP_TOP} bytes: shorten the strings, use fewer pairs, or remove layout` });
+        break;
+      }
+      if (layout.errors.length) break;
+      putString(string, top);
+    }
+    length = EDK2_HEAP_TOP;
+  } else if (!spec.explicit) {
     // iPXE's layout: fixed places per slot, then the heap.
     let pos = align16(controlEnd);
     if (spec.initiator) {

@@ -165,6 +165,13 @@ const TargetSchema = obj(
   'a target',
 );
 
+/**
+ * Where encode places what has no offset: as iPXE's ibft.c does (the default), or as EDK2's IScsiDxe
+ * (IScsiIbft.c) does. Encode input only: a decoded table carries its offsets, which win.
+ */
+export const SPEC_LAYOUTS = ['ipxe', 'edk2'] as const;
+export type SpecLayout = (typeof SPEC_LAYOUTS)[number];
+
 /** Largest table encode writes: past it nothing is reachable by the table's 16-bit offsets and lengths. */
 export const MAX_TABLE_LENGTH = 0x20000;
 
@@ -210,6 +217,9 @@ const ControlSchema = obj(
  */
 export const IbftSpecSchema = obj(
   {
+    layout: z
+      .enum(SPEC_LAYOUTS, { error: `layout is ${SPEC_LAYOUTS.map((l) => JSON.stringify(l)).join(' or ')}` })
+      .optional(),
     header: HeaderSchema.optional(),
     checksumSum: u8().optional(),
     control: ControlSchema.optional(),
@@ -306,8 +316,9 @@ export interface NormalSpec {
   initiator: NormalStructure | null;
   nics: NormalStructure[];
   targets: NormalStructure[];
-  /** True when any structure or string has an offset from the spec (else the layout is iPXE's). */
+  /** True when any structure or string has an offset from the spec (else `layout` places them). */
   explicit: boolean;
+  layout: SpecLayout;
 }
 
 export type SpecResult = { ok: true; spec: NormalSpec } | { ok: false; errors: SpecError[] };
@@ -758,6 +769,10 @@ function normalize(p: Parsed): SpecResult {
     nics: [...nics].sort((a, b) => a.slot - b.slot),
     targets: [...targets].sort((a, b) => a.slot - b.slot),
     explicit: c.explicit,
+    layout: p.layout ?? 'ipxe',
   };
+  if (p.layout !== undefined && c.explicit) {
+    c.err('layout', 'places only what has no offset, but this spec gives offsets (a decoded table has them all): remove layout, or the offsets');
+  }
   return c.errors.length ? { ok: false, errors: c.errors } : { ok: true, spec };
 }

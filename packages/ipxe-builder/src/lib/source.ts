@@ -4,7 +4,7 @@
 // hash of local changes, or a hash of a plain tree's src/ files) keys the
 // build trees and goes into the manifest, so equal identities mean equal
 // sources.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -206,6 +206,10 @@ export function describePath(root: string, origin: ResolvedSource['origin']): Re
 
 const FULL_SHA = /^[0-9a-f]{40}$/;
 
+// Other processes write refs of the same bare repository: wait for their ref locks (git's
+// defaults give up after 0.1 s and 1 s), and leave repacking refs to nobody mid-build.
+const SHARED_REPO_CONFIG = ['-c', 'core.filesRefLockTimeout=30000', '-c', 'core.packedRefsTimeout=30000', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false'];
+
 function refKey(ref: string): string {
   return createHash('sha256').update(ref).digest('hex').slice(0, 16);
 }
@@ -232,13 +236,17 @@ export function resolveGitSource(
     commit = ref; // a commit already in the cache needs no network
   } else {
     log(`ipxe-builder: fetching ${url} ${ref}`);
-    const fetched = spawnSync('git', ['--git-dir', bare, 'fetch', '-q', '--no-tags', url, ref], {
+    // Labs naming other refs of this URL fetch into the same bare repository at the same time:
+    // each fetch lands in a ref of its own, since a shared FETCH_HEAD would hand one the other's commit.
+    const landing = `refs/ibft-lab/fetch/${process.pid}-${randomBytes(4).toString('hex')}`;
+    const fetched = spawnSync('git', [...SHARED_REPO_CONFIG, '--git-dir', bare, 'fetch', '-q', '--no-tags', '--no-write-fetch-head', url, `+${ref}:${landing}`], {
       encoding: 'utf8',
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
     });
     if (fetched.status === 0) {
-      commit = git(['--git-dir', bare, 'rev-parse', 'FETCH_HEAD^{commit}']);
-      git(['--git-dir', bare, 'update-ref', remembered, commit]);
+      commit = git(['--git-dir', bare, 'rev-parse', `${landing}^{commit}`]);
+      git([...SHARED_REPO_CONFIG, '--git-dir', bare, 'update-ref', remembered, commit]);
+      git([...SHARED_REPO_CONFIG, '--git-dir', bare, 'update-ref', '-d', landing]);
     } else if (gitOk(['--git-dir', bare, 'rev-parse', '--verify', '-q', `${remembered}^{commit}`])) {
       commit = git(['--git-dir', bare, 'rev-parse', `${remembered}^{commit}`]);
       log(`ipxe-builder: warning: could not fetch ${url} ${ref}; using the commit it had last time (${commit.slice(0, 12)})`);

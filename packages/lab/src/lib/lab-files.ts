@@ -1,9 +1,11 @@
-// The files a lab names (its system under test's kernel, initrd, ISO or disk)
-// must be there and be what they claim, before any VM starts.
-import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+// The files a lab names (its system under test's kernel, initrd, ISO or disk;
+// a table lab's table) must be there and be what they claim, before any VM starts.
+import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { decodeIbft, IbftSpecError, encodeIbft } from '@ibft-lab/ibft';
 import { DiskImageError, inspectDiskImage } from '@ibft-lab/lio-target';
-import type { LabSpec } from './lab-spec';
+import { withAcpiChecksum } from '@ibft-lab/qemu-runner';
+import { isTableLab, type AnyLabSpec, type TableLabSpec } from './lab-spec';
 
 function head(path: string, offset: number, length: number): Buffer {
   const fd = openSync(path, 'r');
@@ -22,8 +24,38 @@ export function isQcow2(path: string): boolean {
   return head(path, 0, 4).equals(QCOW2_MAGIC);
 }
 
+/** A table lab's table: the file readable and an iBFT Linux takes, or a spec encode writes. */
+function tableProblems(lab: TableLabSpec, labDir: string, file: string): string[] {
+  const { table, spec } = lab.firmware;
+  if (spec !== undefined) {
+    try {
+      encodeIbft(spec);
+      return [];
+    } catch (error) {
+      if (!(error instanceof IbftSpecError)) throw error;
+      return error.errors.map((e) => `${file}: firmware.spec${e.path ? `.${e.path}` : ''}: ${e.message}`);
+    }
+  }
+  const full = isAbsolute(table!) ? table! : join(labDir, table!);
+  let bytes: Buffer;
+  try {
+    if (!statSync(full).isFile()) throw Object.assign(new Error('not a file'), { code: 'not a file' });
+    bytes = readFileSync(full);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return [`${file}: firmware.table: ${table} cannot be read (${why}); give a path relative to the lab folder ${labDir}`];
+  }
+  // QEMU rewrites an injected table's checksum, so the checksum is no reason to refuse it.
+  const decoded = decodeIbft(withAcpiChecksum(bytes));
+  const errors = decoded.problems.filter((p) => p.severity === 'error');
+  if (decoded.table && !errors.length) return [];
+  const why = errors.map((p) => `${p.path}: ${p.message}`).join('; ') || 'no iBFT in it';
+  return [`${file}: firmware.table: ${table} is not an iBFT Linux would take (${why}); give a table as \`ibft encode\` or \`ibft import --format bin\` writes it`];
+}
+
 /** Problems with the lab's files, each naming its field and the fix; [] when all is well. */
-export function labFileProblems(lab: LabSpec, labDir: string, file = 'lab.json'): string[] {
+export function labFileProblems(lab: AnyLabSpec, labDir: string, file = 'lab.json'): string[] {
+  if (isTableLab(lab)) return tableProblems(lab, labDir, file);
   const problems: string[] = [];
   const check = (field: string, path: string | undefined, kind?: 'iso' | 'disk' | 'lun') => {
     if (path === undefined) return undefined;

@@ -173,7 +173,42 @@ export const labFirmwareSchema = z
       .describe('config/local/<file>.h overrides for built ROMs.'),
   })
   .strict()
-  .describe('The initiator firmware.');
+  .describe('The initiator firmware: iPXE (no kind).');
+
+export const labTableFirmwareSchema = z
+  .object({
+    kind: z
+      .literal('table')
+      .describe('Replay a table no firmware here writes: no iPXE, no ROM, no target. boot-vm hands it to the probe guest as an ACPI table (QEMU -acpitable) and every consumer reads it (docs/replay.md).'),
+    table: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The table's file, relative to the lab folder: an iBFT with its ACPI header first, as `ibft encode`, `ibft import --format bin` and boot-vm's ibft.bin write it."),
+    spec: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('The table as `ibft encode` reads it (the JSON `ibft decode --format json` and `ibft import` print). boot-vm reads it from lab.json when it runs, so it stays out of Nx\'s project graph; CHAP secrets here are in lab.json in clear: put such a table in a git-ignored file (table) instead.'),
+  })
+  .strict()
+  .superRefine((firmware, ctx) => {
+    if ((firmware.table === undefined) === (firmware.spec === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['table'], message: 'give the table as exactly one of table (a file) and spec (the JSON ibft encode reads)' });
+    }
+  })
+  .describe('A replayed table (kind "table").');
+
+/** Fields a table lab must not have: the table says all of it, and nothing boots a target. Each with its fix. */
+const NOT_FOR_TABLE_LABS: Record<string, string> = {
+  initiator: 'the table names the initiator (and its NICs carry the MACs): remove initiator',
+  network: "the table's NIC structures are the network: remove network",
+  target: 'a table lab starts no iSCSI target (nothing logs in): remove target',
+  targetIqn: "the table's target structures name the targets: remove targetIqn",
+  luns: "the table's target structures give the LUNs: remove luns",
+  chap: "the table's target structures carry CHAP: remove chap",
+  boot: 'a table lab boots the consumer probe, nothing else: remove boot',
+  probe: 'a table lab always runs the probe: remove probe',
+};
 
 export const labSpecSchema = z
   .object({
@@ -193,9 +228,13 @@ export const labSpecSchema = z
           .describe("MAC address of the initiator's NIC (and of the iBFT's NIC section)."),
       })
       .strict()
-      .describe('The iSCSI initiator: iPXE in the QEMU guest.'),
+      .optional()
+      .describe('The iSCSI initiator: iPXE in the QEMU guest. Required, except in a table lab (firmware kind "table"), which takes it from its table.'),
     network: networkSchema.prefault({ mode: 'dhcp' }),
-    firmware: labFirmwareSchema.prefault({}),
+    firmware: z
+      .union([labFirmwareSchema, labTableFirmwareSchema])
+      .prefault({})
+      .describe('The initiator firmware: iPXE (no kind), or a replayed table (kind "table").'),
     target: labTargetSchema.prefault({ kind: 'appliance' }),
     targetIqn: iscsiNameSchema.optional().describe('Target IQN; default iqn.2024-01.org.ibft-lab:<name>.'),
     luns: z.array(lunSchema).min(1).max(2).prefault([{}]).describe('Disks (LUN 0, 1); each is one sanhook and one iBFT target section.'),
@@ -238,20 +277,69 @@ export const labSpecSchema = z
   .describe('An iSCSI-boot lab: initiator, network, firmware, target, disks, CHAP and the proof to run.');
 
 export type LabSpecInput = z.input<typeof labSpecSchema>;
-export type LabSpec = z.output<typeof labSpecSchema> & { name: string };
+type ParsedLab = z.output<typeof labSpecSchema>;
+/** A lab whose firmware is iPXE. */
+export type LabSpec = Omit<ParsedLab, 'initiator' | 'firmware'> & {
+  name: string;
+  initiator: NonNullable<ParsedLab['initiator']>;
+  firmware: z.output<typeof labFirmwareSchema>;
+};
+/** A lab that replays a table (firmware kind "table"): no initiator, network, target, LUNs, CHAP or boot of its own. */
+export type TableLabSpec = Pick<ParsedLab, '$schema' | 'consumers' | 'otherConsumers' | 'memoryMiB' | 'accel' | 'deadlineSeconds'> & {
+  name: string;
+  firmware: z.output<typeof labTableFirmwareSchema>;
+};
+export type AnyLabSpec = LabSpec | TableLabSpec;
 
-/** Parses lab.json's content; every problem names its field (`lab.json: target.kind: ...`), never a secret. */
-export function parseLabSpec(input: unknown, defaultName: string, file = 'lab.json'): LabSpec {
+export function isTableLab(lab: AnyLabSpec): lab is TableLabSpec {
+  return 'kind' in lab.firmware && lab.firmware.kind === 'table';
+}
+
+function isTableLabInput(input: unknown): input is Record<string, unknown> {
+  const firmware = (input as { firmware?: unknown } | null)?.firmware;
+  return typeof firmware === 'object' && firmware !== null && (firmware as { kind?: unknown }).kind === 'table';
+}
+
+/** Parses lab.json's content (an iPXE or a table lab); every problem names its field (`lab.json: target.kind: ...`), never a secret. */
+export function parseLab(input: unknown, defaultName: string, file = 'lab.json'): AnyLabSpec {
+  const table = isTableLabInput(input);
+  // Checked on what the file says: after parsing, the defaults (network, target, luns, boot) are always there.
+  const misplaced = table ? Object.keys(NOT_FOR_TABLE_LABS).filter((key) => key in input) : [];
+  if (misplaced.length) throw new LabSpecError(misplaced.map((key) => `${file}: ${key}: ${NOT_FOR_TABLE_LABS[key]}`));
+  const kind = (input as { firmware?: { kind?: unknown } } | null)?.firmware?.kind;
+  if (kind !== undefined && kind !== 'table') {
+    throw new LabSpecError([`${file}: firmware.kind: is ${JSON.stringify(kind)}; write "table" (a replayed table), or leave kind out (iPXE firmware)`]);
+  }
   const parsed = labSpecSchema.safeParse(input);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${file}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    // firmware is a union: report the issues of the form the file chose (by kind), not "Invalid input".
+    const issues = parsed.error.issues.flatMap((issue) =>
+      issue.code === 'invalid_union' && issue.path.length === 1 && issue.path[0] === 'firmware'
+        ? issue.errors[table ? 1 : 0].map((inner) => ({ ...inner, path: ['firmware', ...inner.path] }))
+        : [issue],
+    );
+    const lines = issues.map((issue) => `${file}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
     throw new LabSpecError(lines);
+  }
+  if (!table && !parsed.data.initiator) {
+    throw new LabSpecError([`${file}: initiator: is required: give the initiator's IQN ({"iqn": "iqn.2010-04.org.ipxe:<name>"}), or make the lab replay a table (firmware kind "table")`]);
   }
   const name = parsed.data.name ?? defaultName;
   if (!LAB_NAME_PATTERN.test(name)) {
     throw new LabSpecError([`${file}: name: the folder name ${JSON.stringify(name)} is not a lab name; set "name" (a-z, 0-9, '-')`]);
   }
-  return { ...parsed.data, name };
+  if (table) {
+    const { $schema, consumers, otherConsumers, memoryMiB, accel, deadlineSeconds, firmware } = parsed.data;
+    return { ...($schema !== undefined ? { $schema } : {}), name, firmware: firmware as TableLabSpec['firmware'], consumers, otherConsumers, memoryMiB, accel, deadlineSeconds };
+  }
+  return { ...parsed.data, name } as LabSpec;
+}
+
+/** Parses an iPXE lab (see parseLab for either kind); a table lab is refused. */
+export function parseLabSpec(input: unknown, defaultName: string, file = 'lab.json'): LabSpec {
+  const lab = parseLab(input, defaultName, file);
+  if (isTableLab(lab)) throw new LabSpecError([`${file}: firmware.kind: this lab replays a table; read it with parseLab (or readLab), which returns either kind`]);
+  return lab;
 }
 
 export class LabSpecError extends Error {

@@ -8,7 +8,8 @@ import { isAbsolute, posix } from 'node:path';
 import { buildRomTargetConfig, identityScriptPath, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
 import type { SecretRef } from '@ibft-lab/script-gen';
 import { labDesiredState, labDisks, labExpectations, labHasImage, labHostPort, labPortal, labScript } from './derive-lab';
-import type { LabSpec } from './lab-spec';
+import { isTableLab, type AnyLabSpec, type LabSpec, type TableLabSpec } from './lab-spec';
+import { LAB_FILE } from './read-lab';
 
 export type TargetConfig = Record<string, unknown>;
 
@@ -76,7 +77,37 @@ function withOptionSecretRefs(lab: LabSpec, labRoot: string): LabSpec {
   };
 }
 
-export function labTargets(spec: LabSpec, context: LabTargetsContext = {}): Record<string, TargetConfig> {
+/**
+ * A table lab has one target: boot-vm replays its table (no gen-script, build-rom, target-vm or
+ * setup-target: no iPXE runs and nothing logs in). Its expectations are the table itself (the host
+ * decode), so each consumer is compared with what the table says.
+ */
+export function tableLabTargets(lab: TableLabSpec, context: LabTargetsContext = {}): Record<string, TargetConfig> {
+  const labRoot = context.labRoot ?? `labs/${lab.name}`;
+  const { table } = lab.firmware;
+  return {
+    'boot-vm': {
+      executor: '@ibft-lab/qemu-runner:boot-vm',
+      cache: false,
+      options: {
+        // An inline spec is read from lab.json when the task runs: its secrets stay out of the project graph.
+        table: table !== undefined ? { file: isAbsolute(table) ? table : posix.join(labRoot, table) } : { specFile: posix.join(labRoot, LAB_FILE), at: 'firmware.spec' },
+        accel: lab.accel,
+        consumers: lab.consumers,
+        otherConsumers: lab.otherConsumers,
+        ...(lab.memoryMiB ? { memoryMiB: lab.memoryMiB } : {}),
+        deadlineSeconds: lab.deadlineSeconds,
+      },
+    },
+  };
+}
+
+export function labTargets(spec: AnyLabSpec, context: LabTargetsContext = {}): Record<string, TargetConfig> {
+  if (isTableLab(spec)) return tableLabTargets(spec, context);
+  return ipxeLabTargets(spec, context);
+}
+
+function ipxeLabTargets(spec: LabSpec, context: LabTargetsContext): Record<string, TargetConfig> {
   const labRoot = context.labRoot ?? `labs/${spec.name}`;
   const lab = withOptionSecretRefs(spec, labRoot);
   const out = labOutputDir(lab.name);

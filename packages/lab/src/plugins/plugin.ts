@@ -3,7 +3,7 @@
 // one file. Registered in nx.json as "@ibft-lab/lab/plugin".
 import { dirname, join } from 'node:path';
 import { createNodesFromFiles, type CreateNodes, type CreateNodesContext } from '@nx/devkit';
-import { LAB_FILE, labTargets, readLabSpec } from '../lib';
+import { LAB_FILE, labTargets, readLab } from '../lib';
 
 export interface LabPluginOptions {
   /** Prefix for the inferred target names, e.g. "lab-" gives lab-boot-vm. */
@@ -12,7 +12,7 @@ export interface LabPluginOptions {
 
 function createLabProject(file: string, options: LabPluginOptions | undefined, context: CreateNodesContext) {
   const root = dirname(file);
-  const lab = readLabSpec(join(context.workspaceRoot, file), file);
+  const lab = readLab(join(context.workspaceRoot, file), file);
   const prefix = options?.targetPrefix ?? '';
   const targets = Object.fromEntries(
     Object.entries(labTargets(lab, { workspaceRoot: context.workspaceRoot, labRoot: root })).map(([name, config]) => [

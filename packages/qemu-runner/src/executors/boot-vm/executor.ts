@@ -1,6 +1,8 @@
 // Nx adapter: options (zod) → bootLab → report files + summary → { success }.
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { encodeIbft, IbftSpecError } from '@ibft-lab/ibft';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import {
   bootLab,
@@ -13,6 +15,7 @@ import {
   IPXE_FAILURE_PATTERNS,
   LINUX_FAILURE_PATTERNS,
   readTargetAccess,
+  replayTable,
   resolveRom,
   romMode,
   verboseFromEnv,
@@ -37,6 +40,15 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
     return { success: false };
   }
   const o = parsed.data;
+  if (o.table) {
+    // What only an iPXE boot uses: refused rather than silently ignored.
+    const ignored: string[] = (['script', 'rom', 'initiatorFile', 'marker', 'systemUnderTest'] as const).filter((key) => o[key] !== undefined);
+    if (!o.probe) ignored.push('probe');
+    if (ignored.length) {
+      for (const key of ignored) console.error(`boot-vm: ${key}: a replayed table (table) boots the probe guest only, with no iPXE: remove ${key}`);
+      return { success: false };
+    }
+  }
   const project = context.projectName ?? 'lab';
   const fromRoot = (path: string) => (isAbsolute(path) ? path : join(context.root, path));
   const outputDir = fromRoot(o.outputPath ?? join('dist', 'labs', project, 'boot-vm'));
@@ -45,6 +57,31 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
   const parentGone = new AbortController();
   const stopWatching = whenParentGone(() => parentGone.abort());
   try {
+    const log = calmLog({
+      serialPrefix: `[${project}] `,
+      phases: o.table ? initiatorPhases(DEFAULT_MARKER).slice(-2) : initiatorPhases(o.marker ?? DEFAULT_MARKER),
+      errors: [...(o.table ? [] : IPXE_FAILURE_PATTERNS), ...LINUX_FAILURE_PATTERNS],
+      verbose: o.verbose || context.isVerbose || verboseFromEnv(),
+      print: (line) => console.log(line),
+    }).log;
+    if (o.table) {
+      const report = await replayTable({
+        ...tableSource(o.table, fromRoot),
+        expectations: o.expectations,
+        consumers: o.consumers,
+        otherConsumers: o.otherConsumers,
+        accel: o.accel,
+        memoryMiB: o.memoryMiB,
+        deadlineSeconds: o.deadlineSeconds,
+        log,
+        serialPrefix: `[${project}] `,
+        signal: parentGone.signal,
+      });
+      writeBootReport(report, outputDir, `${project}:boot-vm`, { lab: project, firmware: 'bios', romMode: null });
+      const index = basename(outputDir) === 'boot-vm' ? writeReportIndex(dirname(dirname(outputDir))).file : null;
+      console.log(`\n${formatSummary(report, `${project}:boot-vm`)}\n  report: ${join(outputDir, 'report.html')}${index ? `\n  all labs: ${index}` : ''}`);
+      return { success: report.verdict === 'pass' };
+    }
     const initiatorFile = o.initiatorFile && fromRoot(o.initiatorFile);
     const access = initiatorFile ? readTargetAccess(initiatorFile) : undefined;
     if (access && initiatorFile) checkPortalAgrees(access, o.expectations?.targets?.[0], initiatorFile);
@@ -65,13 +102,7 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
       otherConsumers: o.otherConsumers,
       systemUnderTest: o.systemUnderTest && withPathsFrom(o.systemUnderTest, fromRoot),
       deadlineSeconds: o.deadlineSeconds,
-      log: calmLog({
-        serialPrefix: `[${project}] `,
-        phases: initiatorPhases(o.marker ?? DEFAULT_MARKER),
-        errors: [...IPXE_FAILURE_PATTERNS, ...LINUX_FAILURE_PATTERNS],
-        verbose: o.verbose || context.isVerbose || verboseFromEnv(),
-        print: (line) => console.log(line),
-      }).log,
+      log,
       serialPrefix: `[${project}] `,
       signal: parentGone.signal,
     });
@@ -85,6 +116,25 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
     return { success: false };
   } finally {
     stopWatching();
+  }
+}
+
+/** The replayed table: its file, or its spec read from a JSON file and encoded (a bad spec names its field). */
+function tableSource(table: NonNullable<BootVmParsed['table']>, fromRoot: (path: string) => string): { tablePath: string } | { table: Uint8Array } {
+  if ('file' in table) {
+    const path = fromRoot(table.file);
+    if (!existsSync(path)) throw new Error(`table.file: ${path} does not exist; give an iBFT file (ibft encode or ibft import --format bin writes one)`);
+    return { tablePath: path };
+  }
+  const shownAs = table.at ? `${table.specFile}: ${table.at}` : table.specFile;
+  let spec: unknown = JSON.parse(readFileSync(fromRoot(table.specFile), 'utf8'));
+  for (const key of table.at?.split('.') ?? []) spec = (spec as Record<string, unknown> | undefined)?.[key];
+  if (spec === undefined) throw new Error(`table.specFile: ${shownAs}: no spec there; give the file and the field that holds the table (ibft encode's JSON)`);
+  try {
+    return { table: encodeIbft(spec) };
+  } catch (error) {
+    if (error instanceof IbftSpecError) throw new Error(error.errors.map((e) => `${shownAs}${e.path ? `.${e.path}` : ''}: ${e.message}`).join('\n'));
+    throw error;
   }
 }
 

@@ -83,8 +83,25 @@ export const systemUnderTestSchema = z
   ])
   .describe('What boots after the marker (paths relative to the workspace): the kernel kind, sanboot of the hooked LUN 0, or exit to the next boot device.');
 
+export const replayedTableSchema = z
+  .union([
+    z.object({ file: z.string().min(1).describe('An iBFT file (ACPI header first), relative to the workspace.') }).strict(),
+    z
+      .object({
+        specFile: z.string().min(1).describe('A JSON file holding the table as `ibft encode` reads it, relative to the workspace.'),
+        at: z
+          .string()
+          .regex(/^[A-Za-z0-9_$]+(\.[A-Za-z0-9_$]+)*$/, { message: 'must be a dotted field path such as firmware.spec' })
+          .optional()
+          .describe("Where in that file the spec is (a dotted path, e.g. a lab.json's firmware.spec); default: the whole file."),
+      })
+      .strict(),
+  ])
+  .describe("Replay this table instead of booting iPXE: the probe guest gets it as an ACPI table (QEMU -acpitable) and every consumer reads it; no script, ROM, NIC or target. A spec is read from its file when the task runs, so its secrets stay out of Nx's project graph.");
+
 export const optionsSchema = z
   .object({
+    table: replayedTableSchema.optional(),
     script: z.string().optional().describe('iPXE script to boot, relative to the workspace; default dist/labs/<project>/boot.ipxe.'),
     rom: z
       .string()

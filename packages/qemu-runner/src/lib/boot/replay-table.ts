@@ -5,6 +5,9 @@
 // here produced it, so consumers are tested on tables no firmware in the lab
 // makes (ibft encode, ibft import). QEMU rewrites the checksum of an injected
 // table, so the host decodes the bytes with the checksum QEMU gives them.
+// A table the host decoder rejects is refused before any VM starts, unless
+// invalidTable is 'boot': then the kernel-side claim is that Linux shows
+// nothing either (how the replay corpus checks accept/reject against Linux).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,12 +17,17 @@ import type { ConsumerChoice } from '../consumers';
 import { workspaceCacheDir } from '../guest';
 import { ensureProbeGuest, maskProbeSecrets, PROBE_END, PROBE_SALT_PARAM } from '../probe';
 import { checkQemu, registerTempDir, startQemu, type Accel, type QemuVm } from '../vm';
+import { compareProbeLines, parseProbeOutput } from '../probe';
 import { consumerPlan, readProbe, settleVerdict, type BootReport } from './boot-lab';
 import { LINUX_FAILURE_PATTERNS } from './ipxe-failures';
 
 export interface ReplayTableOptions {
   /** The table: an ibft.bin (ACPI header first, as `ibft encode` and boot-vm's report write it). */
-  tablePath: string;
+  tablePath?: string;
+  /** The table's bytes, instead of tablePath (e.g. a lab's spec, encoded). */
+  table?: Uint8Array;
+  /** 'refuse' (default): a table the host decoder rejects fails before any VM starts; 'boot': it boots, and passes when Linux shows no iBFT either. */
+  invalidTable?: 'refuse' | 'boot';
   expectations?: IbftExpectation;
   /** As BootLabOptions.consumers / otherConsumers. */
   consumers?: readonly ConsumerChoice[];
@@ -50,8 +58,11 @@ export async function replayTable(options: ReplayTableOptions): Promise<BootRepo
   const deadlineAt = startedAt + (options.deadlineSeconds ?? 300) * 1000;
   const remaining = () => Math.max(1, deadlineAt - Date.now());
   checkQemu();
-  const bytes = withAcpiChecksum(readFileSync(options.tablePath));
+  if (!options.table && !options.tablePath) throw new Error('replayTable: give tablePath or table');
+  const shownAs = options.tablePath ?? 'the table';
+  const bytes = withAcpiChecksum(options.table ?? readFileSync(options.tablePath!));
   const decoded = decodeIbft(bytes);
+  const valid = Boolean(decoded.table) && isValid(decoded);
   const report: BootReport = {
     verdict: 'fail',
     failure: null,
@@ -70,20 +81,22 @@ export async function replayTable(options: ReplayTableOptions): Promise<BootRepo
     qemu: [],
     serialLog: '',
   };
-  if (!decoded.table || !isValid(decoded)) {
+  if (!valid && options.invalidTable !== 'boot') {
     const errors = decoded.problems.filter((p) => p.severity === 'error');
-    report.failure = `table: ${options.tablePath} is no valid iBFT: ${errors.map((p) => `${p.path}: ${p.message}`).join('; ') || 'too short'}`;
+    report.failure = `table: ${shownAs} is no valid iBFT: ${errors.map((p) => `${p.path}: ${p.message}`).join('; ') || 'too short'}`;
     report.timings.totalMs = Date.now() - startedAt;
     return report;
   }
-  const table = decoded.table;
-  report.mismatches = options.expectations ? compareIbft(options.expectations, table) : [];
+  const table = valid ? decoded.table! : null;
+  if (!table) report.sysfsLines = [];
+  report.mismatches = options.expectations && table ? compareIbft(options.expectations, table) : [];
 
   const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-replay-'));
   const release = registerTempDir(dir);
   let vm: QemuVm | undefined;
   try {
-    const plan = consumerPlan(options);
+    // An invalid table: only the kernel's answer matters, so the small kernel-only probe.
+    const plan = table ? consumerPlan(options) : consumerPlan({ consumers: ['kernel'], otherConsumers: 'skip' });
     const guest = await ensureProbeGuest(options.cacheDir ?? workspaceCacheDir(), { consumers: plan.ran.length > 1, log: options.log });
     const tableFile = join(dir, 'ibft.bin');
     writeFileSync(tableFile, bytes);
@@ -104,7 +117,12 @@ export async function replayTable(options: ReplayTableOptions): Promise<BootRepo
     report.qemu = vm.argv;
     await vm.waitForSerial(PROBE_END, { deadlineMs: remaining(), failOn: LINUX_FAILURE_PATTERNS });
     report.timings.markerToProbeEndMs = Date.now() - vm.startedAt;
-    readProbe(report, { serialText: vm.serialText(), table, salt, expectations: options.expectations, plan });
+    if (table) readProbe(report, { serialText: vm.serialText(), table, salt, expectations: options.expectations, plan });
+    else {
+      // The host decoder rejects the table: it predicts no /sys/firmware/ibft at all.
+      const linuxLines = parseProbeOutput(vm.serialText());
+      report.probe = { ...compareProbeLines([], linuxLines), agrees: linuxLines.length === 0 };
+    }
     settleVerdict(report);
   } catch (error) {
     report.failure = maskProbeSecrets((error as Error).message);

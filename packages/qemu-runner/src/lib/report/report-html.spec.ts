@@ -121,13 +121,40 @@ describe('report.html', () => {
     expect(page).not.toContain('index-link'); // not under <labs>/<lab>/boot-vm
   });
 
-  it('a consumer matrix, when the report has one, is a table (secret-named keys masked)', () => {
-    const report = Object.assign(chapReport(), { consumers: [{ consumer: 'sysfs', verdict: 'pass' }, { consumer: 'iscsiadm', verdict: 'fail', chapSecret: 'x' }] });
-    writeBootReport(report, dir);
+  it('the consumer matrix: fields × consumers, what each read in the cell title, disagreements (findings apart) and each output', () => {
+    const consumers: NonNullable<BootReport['consumers']> = [
+      { name: 'kernel', required: true, agrees: true, fields: { 'nic[0].ip': '10.0.2.15', 'nic[0].vlan': 0, 'target[0].chapSecret': '********' }, mismatches: [], notes: [], exitCode: null, output: 'ip-addr: 10.0.2.15' },
+      {
+        name: 'iscsiadm',
+        required: true,
+        agrees: false,
+        fields: { 'nic[0].ip': '10.0.2.16' },
+        mismatches: [{ path: 'nic[0].ip', expected: '10.0.2.15', actual: '10.0.2.16', source: 'lab' }],
+        notes: ['no iface.net_ifacename: no PCI device at the NIC\'s address'],
+        exitCode: 0,
+        output: '# BEGIN RECORD 2.1.8\n<b>iface.ipaddress = 10.0.2.16</b>',
+      },
+      { name: 'dracut', required: false, agrees: false, fields: { 'nic[0].ip': '10.0.2.15', 'nic[0].vlan': null }, mismatches: [{ path: 'nic[0].vlan', expected: 0, actual: null, source: 'table' }], notes: [], exitCode: 0, output: 'ip=10.0.2.15:::' },
+    ];
+    writeBootReport(Object.assign(chapReport(), { consumers, findings: [{ consumer: 'dracut', path: 'nic[0].vlan', expected: 0, actual: null, source: 'table' }] }), dir);
     const page = readFileSync(join(dir, 'report.html'), 'utf8');
-    const section = /<div id="consumer-matrix">(.*?)<\/div>/s.exec(page)![1];
-    expect(section).toContain('<th>consumer</th><th>verdict</th><th>chapSecret</th>');
-    expect(section).toContain('<td>iscsiadm</td><td><span class="bad">fail</span></td><td>********</td>');
+    const matrix = /<div id="consumer-matrix">(.*?)<\/div>/s.exec(page)![1];
+    expect(matrix).toContain('<thead><tr><th>field</th><th>kernel</th><th>iscsiadm</th><th>(dracut)</th></tr></thead>');
+    const row = (path: string) => new RegExp(`<tr data-path="${path.replace(/[[\].]/g, '\\$&')}">(.*?)</tr>`, 's').exec(matrix)![1];
+    expect(row('nic[0].ip')).toContain('<td class="ok" title="kernel: 10.0.2.15">✓</td><td class="bad" title="iscsiadm: 10.0.2.16 (the lab: 10.0.2.15)">✗</td><td class="ok" title="dracut: 10.0.2.15">✓</td>');
+    expect(row('nic[0].vlan')).toContain('<td class="muted" title="iscsiadm: does not read it">–</td><td class="bad" title="dracut: (absent) (the table: 0)">✗</td>');
+    const disagreements = /<table id="consumer-disagreements">(.*?)<\/table>/s.exec(page)![1];
+    expect(disagreements).toMatch(/<tr class="mismatch"><td><span class="bad">✗<\/span><\/td><td>iscsiadm<\/td><td><code>nic\[0\]\.ip<\/code><\/td><td>10\.0\.2\.16<\/td>/);
+    expect(disagreements).toMatch(/<tr class=""><td>finding<\/td><td>dracut<\/td>/);
+    // A consumer's own output, escaped: markup it printed stays text.
+    expect(page).toContain('<details class="consumer-output" data-consumer="iscsiadm"><summary>iscsiadm: <span class="bad">differs</span> · exit 0 · 1 note(s)</summary>');
+    expect(page).toContain('&lt;b&gt;iface.ipaddress = 10.0.2.16&lt;/b&gt;');
+    expect(page).not.toContain('<b>iface.ipaddress');
+  });
+
+  it('no consumer section without consumers', () => {
+    writeBootReport(chapReport(), dir);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).not.toContain('id="consumers"');
   });
 });
 

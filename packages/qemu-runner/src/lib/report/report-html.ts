@@ -4,6 +4,8 @@
 // never reaches the page; the secret bytes show as •• in the dump.
 import { ibftFieldMap, MASKED_SECRET, type IbftField, type IbftRegionKind, type IbftTable } from '@ibft-lab/ibft';
 import { IPXE_FAILURE_PATTERNS, LINUX_FAILURE_PATTERNS } from '../boot/ipxe-failures';
+import { CONSUMER_TITLES, type ConsumerMismatch, type ConsumerResult } from '../consumers';
+import { consumerMatrix, type MatrixCell } from './consumer-matrix';
 import { chapOf, networkOf, type ReportDocument } from './document';
 import { BASE_CSS, html, jsonScript, page, type SafeHtml } from './html';
 
@@ -215,32 +217,45 @@ ${b.expectations.map(
 </tbody></table>`;
 }
 
-/** Any JSON as a table: arrays of objects get a column per key; objects a row per key. Keys naming a secret are masked. */
-function genericValue(value: unknown, depth = 0): SafeHtml {
-  const cellText = (key: string, v: unknown) => (/secret|password/i.test(key) && v !== null && v !== undefined ? MASKED_SECRET : v);
-  if (value === null || value === undefined) return html`<span class="muted">–</span>`;
-  if (typeof value !== 'object') {
-    const cls = value === true || value === 'pass' || value === 'agrees' ? 'ok' : value === false || value === 'fail' ? 'bad' : '';
-    return cls ? html`<span class="${cls}">${String(value)}</span>` : html`${String(value)}`;
-  }
-  if (depth > 3) return html`<code>${JSON.stringify(value)}</code>`;
-  if (Array.isArray(value)) {
-    if (value.length && value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
-      const keys = [...new Set(value.flatMap((v) => Object.keys(v as object)))];
-      return html`<table><thead><tr>${keys.map((k) => html`<th>${k}</th>`)}</tr></thead><tbody>${value.map(
-        (row) => html`<tr>${keys.map((k) => html`<td>${genericValue(cellText(k, (row as Record<string, unknown>)[k]), depth + 1)}</td>`)}</tr>`,
-      )}</tbody></table>`;
-    }
-    return html`${value.map((v, i) => html`${i ? ', ' : ''}${genericValue(v, depth + 1)}`)}`;
-  }
-  return html`<table><tbody>${Object.entries(value as Record<string, unknown>).map(
-    ([k, v]) => html`<tr><th>${k}</th><td>${genericValue(cellText(k, v), depth + 1)}</td></tr>`,
-  )}</tbody></table>`;
-}
+const CELL_CLASS: Record<MatrixCell, string> = { '✓': 'ok', '✗': 'bad', '–': 'muted' };
+const fieldText = (value: string | number | null | undefined) => (value === null || value === undefined ? '(absent)' : String(value));
+const SOURCE_NAMES: Record<ConsumerMismatch['source'], string> = { lab: 'the lab', table: 'the table', prediction: 'predicted' };
 
+/**
+ * The matrix the summary prints (rows: fields; columns: consumers; a column in
+ * parentheses is not required, its ✗ are findings), each cell saying in its
+ * title what that consumer read; then every disagreement and each consumer's own output.
+ */
 function consumersSection(doc: ReportDocument): SafeHtml {
-  if (doc.consumers === undefined || doc.consumers === null) return html``;
-  return html`<h2 id="consumers">Consumers of the table</h2><div id="consumer-matrix">${genericValue(doc.consumers)}</div>`;
+  const consumers = doc.consumers;
+  if (!consumers?.length) return html``;
+  const matrix = consumerMatrix(consumers);
+  const byName = new Map(consumers.map((c) => [c.name, c]));
+  const title = (name: ConsumerResult['name']) => (byName.get(name)!.required ? CONSUMER_TITLES[name] : `(${CONSUMER_TITLES[name]})`);
+  const cell = (name: ConsumerResult['name'], path: string, mark: MatrixCell) => {
+    const c = byName.get(name)!;
+    const mismatch = c.mismatches.find((m) => m.path === path);
+    const read = mismatch ? `${fieldText(mismatch.actual)} (${SOURCE_NAMES[mismatch.source]}: ${fieldText(mismatch.expected)})` : path in c.fields ? fieldText(c.fields[path]) : 'does not read it';
+    return html`<td class="${CELL_CLASS[mark]}" title="${`${CONSUMER_TITLES[name]}: ${read}`}">${mark}</td>`;
+  };
+  const disagreements = consumers.flatMap((c) => c.mismatches.map((m) => ({ c, m })));
+  return html`<h2 id="consumers">Consumers of the table</h2>
+<p class="muted">✓ read what the lab declared (or, where it declared nothing, what the table holds) · ✗ read something else · – does not read it. A consumer in parentheses is not required: its ✗ are findings, not failures.</p>
+<div id="consumer-matrix"><table><thead><tr><th>field</th>${matrix.columns.map((name) => html`<th>${title(name)}</th>`)}</tr></thead><tbody>${matrix.rows.map(
+    (row) => html`<tr data-path="${row.path}"><td><code>${row.path}</code></td>${row.cells.map((mark, i) => cell(matrix.columns[i], row.path, mark))}</tr>`,
+  )}</tbody></table></div>
+${
+  disagreements.length
+    ? html`<table id="consumer-disagreements"><thead><tr><th></th><th>consumer</th><th>field</th><th>read</th><th>expected</th></tr></thead><tbody>${disagreements.map(
+        ({ c, m }) =>
+          html`<tr class="${c.required ? 'mismatch' : ''}"><td>${c.required ? html`<span class="bad">✗</span>` : 'finding'}</td><td>${CONSUMER_TITLES[c.name]}</td><td><code>${m.path}</code></td><td>${fieldText(m.actual)}</td><td>${fieldText(m.expected)} <span class="muted">(${SOURCE_NAMES[m.source]})</span></td></tr>`,
+      )}</tbody></table>`
+    : html`<p class="ok">Every consumer read the table as declared.</p>`
+}
+${consumers.map(
+  (c) =>
+    html`<details class="consumer-output" data-consumer="${c.name}"><summary>${CONSUMER_TITLES[c.name]}: ${c.agrees ? html`<span class="ok">agrees</span>` : html`<span class="bad">differs</span>`}${c.exitCode === null ? '' : ` · exit ${c.exitCode}`}${c.notes.length ? ` · ${c.notes.length} note(s)` : ''}</summary>${c.notes.length ? html`<ul>${c.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}<pre>${c.output}</pre></details>`,
+)}`;
 }
 
 /** Phases from the timings, the system under test's matches as marks; seconds from QEMU's start. */
