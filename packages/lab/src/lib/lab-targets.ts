@@ -23,8 +23,11 @@ function targetConnection(lab: LabSpec): Record<string, unknown> {
   // setup-target cannot see the guest's side of a port forward: tell it the portal the script uses.
   if (target.kind === 'ssh') return { transport: 'ssh', ssh: target.ssh, initiatorPortal: labPortal(lab) };
   if (target.kind === 'local') return { transport: 'local', initiatorPortal: labPortal(lab) };
-  // With an image LUN the guest reaches the appliance's published port directly (see labPortal).
-  return { transport: 'appliance', ...(labHasImage(lab) ? { initiatorPortal: labPortal(lab) } : {}) };
+  // With an image LUN the guest reaches the appliance's published port directly (see labPortal). An OS image
+  // is built by target-vm on first use (1-2 minutes on a quiet machine, several under load) before the
+  // appliance boots: setup-target waits for it that much longer.
+  const osImage = labDisks(lab).some((disk) => typeof disk.image === 'object');
+  return { transport: 'appliance', ...(labHasImage(lab) ? { initiatorPortal: labPortal(lab) } : {}), ...(osImage ? { waitTimeoutSeconds: 900 } : {}) };
 }
 
 /** LUN image files inside the lab folder (relative paths), for Nx input exclusions. */

@@ -149,6 +149,9 @@ describe('derived from a lab with an image LUN', () => {
       iscsiHostPortField: 'target.hostPort',
     });
     expect(labTargets(lab)['target-vm'].options).toMatchObject({ disks: [{ image: { os: 'debian-iscsi-root' }, field: 'luns[0].image' }], iscsiHostPort: 26998 });
+    // setup-target waits for target-vm's first build of an OS image; a file needs no build.
+    expect(labTargets(lab)['setup-target'].options).toMatchObject({ waitTimeoutSeconds: 900 });
+    expect(targets['setup-target'].options).not.toHaveProperty('waitTimeoutSeconds');
     expect(targets['setup-target'].options).toMatchObject({ transport: 'appliance', initiatorPortal: { ip: '10.0.2.2', port: labHostPort(withFile) } });
     // The script does not depend on the image's bytes: Nx does not hash it for gen-script.
     expect(targets['gen-script'].inputs).toEqual(['default', '^production', '!{projectRoot}/disk.qcow2']);
