@@ -1,16 +1,20 @@
-// bench/debian-iscsi-root: a Debian root on an iSCSI LUN, booted from the iBFT.
-// Prints the cold OS image build (an empty cache folder: apt resolution,
-// mmdebstrap, disk) and, per warm boot, its phases read from the serial
-// console: iPXE → its sanboot, GRUB reading kernel + initrd (throughput),
-// kernel → the initramfs's iSCSI login, login → root mounted, root → proof,
-// total. In the same run, alternating, the raw floor: plain QEMU with the
-// same argv (no QMP, no runner), serial file polled for the same proof line.
+// bench/debian-iscsi-root: labs/debian-iscsi-root as a user runs it, a Debian
+// root on an iSCSI LUN booted from the iBFT. Prints the cold OS image build (an
+// empty cache folder: apt resolution, mmdebstrap, disk) and, per warm run of
+// `nx run debian-iscsi-root:boot-vm`, its phases timed from its streamed
+// console (IBFT_LAB_VERBOSE=1): Nx start → appliance ready → target set up →
+// initiator QEMU; then iPXE → its sanboot, GRUB reading kernel + initrd over
+// iSCSI (throughput), kernel → the initramfs's iSCSI login, login → root
+// mounted, root → proof, total. In the same run, alternating, the raw floor:
+// plain QEMU (no Nx, no runner, no QMP) with the stock ROM and a sanboot
+// script against an appliance started directly, serial file polled for the same lines.
 //   node -r ./tools/register-ts.js bench/debian-iscsi-root/run.ts [rounds=3] [--warm]
 // --warm: use the workspace's cached image (no cold build). Needs root, the
 // image tools and QEMU (tools/setup), and the network for a cold build.
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildQemuArgv,
@@ -26,7 +30,11 @@ import {
   type OsImage,
 } from '@ibft-lab/qemu-runner';
 import { startAppliance } from '@ibft-lab/lio-target';
-import { bootOsFromLun, exportOsLun, OS_CHAP, OS_MAC, sanbootScript, type OsBootResult } from '../../packages/lio-target/test/support/os-lun-boot';
+import { exportOsLun, OS_CHAP, OS_MAC, sanbootScript } from './os-lun';
+import { EXAMPLE_SECRET_ENV } from '../../tools/testing/example-secrets';
+
+const root = join(__dirname, '..', '..');
+const LAB = 'debian-iscsi-root';
 
 const DONE = `${PROOF_PREFIX} done`;
 function median(values: number[]): number {
@@ -84,35 +92,86 @@ async function rawToDone(portal: { ip: string; port: number }): Promise<{ second
   }
 }
 
+/** The raw floor of one round: an appliance started directly (no Nx), the LUN exported, plain QEMU to the proof. */
+async function rawFloor(image: OsImage): Promise<{ seconds: number; ready: number; marks: Record<string, number> }> {
+  const started = Date.now();
+  const appliance = await startAppliance({ disks: [{ path: image.path, format: 'raw' }], readyDeadlineMs: 300_000 });
+  try {
+    await exportOsLun(appliance);
+    const ready = (Date.now() - started) / 1000;
+    const r = await rawToDone({ ip: '10.0.2.2', port: appliance.endpoint.iscsiPort });
+    return { ...r, ready };
+  } finally {
+    await appliance.stop();
+  }
+}
+
 interface Phases {
+  nxToReady: number;
+  setup: number;
   ipxeToSanboot: number;
   grubRead: number;
   grubMBps: number;
   kernelToLogin: number;
   loginToRoot: number;
   rootToProof: number;
+  /** Initiator QEMU start → proof done. */
   total: number;
-  powerOff: number | null;
+  /** Nx start → the run's end (appliance stopped). */
+  nxTotal: number;
 }
 
-function phases(result: OsBootResult, image: OsImage): Phases {
+/** Console lines of the lab run, in order; the first match of each is timed. */
+const LAB_MARKS: Array<[string, RegExp]> = [
+  ['appliance ready', /LIO appliance: ssh /],
+  ['setup done', /setup-target: wrote /],
+  ['initiator QEMU', new RegExp(`\\[${LAB}\\] `)],
+  ['iPXE', /iPXE \d.* -- Open Source Network Boot Firmware/],
+  ['sanboot', /Booting from SAN device/],
+  ['GRUB reads the kernel', new RegExp(GRUB_MARKERS.loadingKernel)],
+  ['GRUB boots', new RegExp(GRUB_MARKERS.booting)],
+  ['iSCSI login', /Attached SCSI disk/],
+  ['root mounted', /EXT4-fs \(sd[a-z]2\): mounted filesystem/],
+  ['proof: done', new RegExp(`${PROOF_PREFIX} done`)],
+];
+
+/** `nx run debian-iscsi-root:boot-vm`, its console streamed, each mark timed (seconds from Nx's start). */
+async function labRun(image: OsImage): Promise<Phases> {
+  const started = Date.now();
+  const nx = spawn(process.execPath, [require.resolve('nx/bin/nx', { paths: [root] }), 'run', `${LAB}:boot-vm`, '--outputStyle=stream'], {
+    cwd: root,
+    env: { ...process.env, ...EXAMPLE_SECRET_ENV, IBFT_LAB_VERBOSE: '1', IBFT_LAB_CACHE: workspaceCacheDir(), NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const marks: Record<string, number> = {};
+  const tail: string[] = [];
+  const read = (stream: NodeJS.ReadableStream) =>
+    createInterface({ input: stream }).on('line', (line) => {
+      tail.push(line);
+      if (tail.length > 60) tail.shift();
+      for (const [name, pattern] of LAB_MARKS) if (marks[name] === undefined && pattern.test(line)) marks[name] = (Date.now() - started) / 1000;
+    });
+  read(nx.stdout!);
+  read(nx.stderr!);
+  const code = await new Promise<number | null>((r) => nx.once('exit', r));
+  const nxTotal = (Date.now() - started) / 1000;
+  if (code !== 0) throw new Error(`nx run ${LAB}:boot-vm exited ${code}:\n${tail.join('\n')}`);
   const at = (name: string) => {
-    const step = result.steps.find((s) => s.name === name);
-    if (!step?.matched || step.atSeconds === null) throw new Error(`the boot did not reach ${name}: ${result.steps.find((s) => s.failure)?.failure ?? 'not matched'}`);
-    return step.atSeconds;
+    if (marks[name] === undefined) throw new Error(`the lab run printed no ${name} line:\n${tail.join('\n')}`);
+    return marks[name];
   };
   const grubRead = at('GRUB boots') - at('GRUB reads the kernel');
-  const megabytes = (image.bootFiles.kernelBytes + image.bootFiles.initrdBytes) / 1e6;
-  const off = result.steps.find((s) => s.name === 'power off');
   return {
+    nxToReady: at('appliance ready'),
+    setup: at('setup done') - at('appliance ready'),
     ipxeToSanboot: at('sanboot') - at('iPXE'),
     grubRead,
-    grubMBps: megabytes / grubRead,
+    grubMBps: (image.bootFiles.kernelBytes + image.bootFiles.initrdBytes) / 1e6 / grubRead,
     kernelToLogin: at('iSCSI login') - at('GRUB boots'),
     loginToRoot: at('root mounted') - at('iSCSI login'),
     rootToProof: at('proof: done') - at('root mounted'),
-    total: at('proof: done'),
-    powerOff: off?.atSeconds ?? null,
+    total: at('proof: done') - at('initiator QEMU'),
+    nxTotal,
   };
 }
 
@@ -139,54 +198,37 @@ async function main(): Promise<void> {
   }
   try {
     console.log(`kernel ${(image.bootFiles.kernelBytes / 1e6).toFixed(1)} MB + initrd ${(image.bootFiles.initrdBytes / 1e6).toFixed(1)} MB, read by GRUB through iPXE's SAN device`);
-    const applianceStarted = Date.now();
-    const appliance = await startAppliance({ disks: [{ path: image.path, format: 'raw' }], readyDeadlineMs: 300_000 });
-    try {
-      const { seconds } = await exportOsLun(appliance);
-      console.log(`appliance ready ${((Date.now() - applianceStarted) / 1000 - seconds).toFixed(1)} s, LUN exported ${seconds.toFixed(1)} s (not part of the boot figures)`);
-      const portal = { ip: '10.0.2.2', port: appliance.endpoint.iscsiPort };
-      const raw: number[] = [];
-      const rawMarks: string[] = [];
-      const runs: Phases[] = [];
-      const f = (n: number | null) => (n === null ? '   -' : n.toFixed(1).padStart(5));
-      console.log('round  raw→proof  iPXE→sanboot  GRUB read (MB/s)  kernel→login  login→root  root→proof  total  power off');
-      console.log('       (seconds; total and power off from QEMU start; kernel→login: GRUB\'s boot to the initramfs\'s iSCSI disk)');
-      for (let i = 0; i < rounds; i++) {
-        // Alternate which goes first, so neither always boots the LUN right after the other.
-        let result: OsBootResult | undefined;
-        const runner = async () => {
-          result = await bootOsFromLun({ portal, firmware: 'bios', deadlineSeconds: 420 });
-        };
-        const rawRun = async () => {
-          const r = await rawToDone(portal);
-          raw.push(r.seconds);
-          rawMarks.push(Object.entries(r.marks).map(([name, at]) => `${name} ${at.toFixed(1)}`).join(', '));
-        };
-        if (i % 2 === 0) {
-          await rawRun();
-          await runner();
-        } else {
-          await runner();
-          await rawRun();
-        }
-        if (!result) throw new Error('no runner boot');
-        const p = phases(result, image);
-        runs.push(p);
-        console.log(
-          `${String(i + 1).padStart(5)}  ${f(raw[i])} s    ${f(p.ipxeToSanboot)} s     ${f(p.grubRead)} s (${p.grubMBps.toFixed(1)})    ${f(p.kernelToLogin)} s     ${f(p.loginToRoot)} s    ${f(p.rootToProof)} s  ${f(p.total)} s  ${f(p.powerOff)} s`,
-        );
+    const raw: Array<{ seconds: number; ready: number; marks: Record<string, number> }> = [];
+    const runs: Phases[] = [];
+    const f = (n: number) => n.toFixed(1).padStart(5);
+    console.log('round  nx→ready  setup  iPXE→sanboot  GRUB read (MB/s)  kernel→login  login→root  root→proof  QEMU→proof  nx total | raw: ready  QEMU→proof');
+    console.log('       (seconds; the lab run from `nx run`, the raw floor from plain QEMU against an appliance started directly)');
+    for (let i = 0; i < rounds; i++) {
+      // Alternate which goes first, so neither always runs right after the other.
+      const rawRun = async () => raw.push(await rawFloor(image));
+      const lab = async () => void runs.push(await labRun(image));
+      if (i % 2 === 0) {
+        await rawRun();
+        await lab();
+      } else {
+        await lab();
+        await rawRun();
       }
-      const m = (key: keyof Phases) => median(runs.map((r) => r[key] ?? Number.NaN));
+      const p = runs[i];
+      const r = raw[i];
       console.log(
-        `median  ${f(median(raw))} s    ${f(m('ipxeToSanboot'))} s     ${f(m('grubRead'))} s (${m('grubMBps').toFixed(1)})    ${f(m('kernelToLogin'))} s     ${f(m('loginToRoot'))} s    ${f(m('rootToProof'))} s  ${f(m('total'))} s  ${f(m('powerOff'))} s`,
+        `${String(i + 1).padStart(5)}  ${f(p.nxToReady)} s ${f(p.setup)} s   ${f(p.ipxeToSanboot)} s     ${f(p.grubRead)} s (${p.grubMBps.toFixed(1)})    ${f(p.kernelToLogin)} s     ${f(p.loginToRoot)} s    ${f(p.rootToProof)} s    ${f(p.total)} s  ${f(p.nxTotal)} s | ${f(r.ready)} s  ${f(r.seconds)} s`,
       );
-      rawMarks.forEach((marks, i) => console.log(`raw round ${i + 1} (s from QEMU start): ${marks}`));
-      const ratio = m('total') / median(raw);
-      console.log(`runner/raw to the proof: ${ratio.toFixed(3)} (overhead ${((ratio - 1) * 100).toFixed(1)}%)`);
-      console.log(`warm boot QEMU start → proof done: median ${m('total').toFixed(1)} s (goal ≤ 60 s: ${m('total') <= 60 ? 'met' : 'not met'})`);
-    } finally {
-      await appliance.stop();
     }
+    const m = (key: keyof Phases) => median(runs.map((r) => r[key]));
+    console.log(
+      `median  ${f(m('nxToReady'))} s ${f(m('setup'))} s   ${f(m('ipxeToSanboot'))} s     ${f(m('grubRead'))} s (${m('grubMBps').toFixed(1)})    ${f(m('kernelToLogin'))} s     ${f(m('loginToRoot'))} s    ${f(m('rootToProof'))} s    ${f(m('total'))} s  ${f(m('nxTotal'))} s | ${f(median(raw.map((r) => r.ready)))} s  ${f(median(raw.map((r) => r.seconds)))} s`,
+    );
+    raw.forEach((r, i) => console.log(`raw round ${i + 1} (s from QEMU start): ${Object.entries(r.marks).map(([name, at]) => `${name} ${at.toFixed(1)}`).join(', ')}`));
+    const ratio = m('total') / median(raw.map((r) => r.seconds));
+    console.log(`lab/raw, initiator QEMU start → proof: ${ratio.toFixed(3)} (overhead ${((ratio - 1) * 100).toFixed(1)}%)`);
+    console.log(`warm lab run (nx run ${LAB}:boot-vm, whole): median ${m('nxTotal').toFixed(1)} s (goal ≤ 60 s: ${m('nxTotal') <= 60 ? 'met' : 'not met'}); initiator QEMU → proof ${m('total').toFixed(1)} s`);
+    console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   } finally {
     if (coldDir) removeBuildTree(coldDir);
   }

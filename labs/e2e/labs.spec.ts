@@ -3,12 +3,23 @@
 // over SSH (the appliance, addressed as if it were remote), driven by the
 // executors the lab plugin would run.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { startAppliance, type RunningAppliance } from '@ibft-lab/lio-target';
+import {
+  endpointPath,
+  freeLoopbackPort,
+  readLiveState,
+  resolveApplianceDisks,
+  startAppliance,
+  targetcliSession,
+  writeEndpoint,
+  type NamedDiskSource,
+  type RunningAppliance,
+} from '@ibft-lab/lio-target';
 import { isTableLab, labTargets, parseLabSpec, readLab, type AnyLabSpec } from '@ibft-lab/lab';
+import { ensureOsImage, osImageBuildUnavailable, sha256File, workspaceCacheDir, type OsImage } from '@ibft-lab/qemu-runner';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import { EXAMPLE_SECRET_ENV, provideExampleSecrets } from '../../tools/testing/example-secrets';
 import { qemuStartedWith } from '../../tools/testing/qemu-processes';
@@ -18,7 +29,17 @@ import teardownTarget from '../../packages/lio-target/src/executors/teardown-tar
 import bootVm from '../../packages/qemu-runner/src/executors/boot-vm/executor';
 
 const root = join(__dirname, '..', '..');
-const labNames = readdirSync(join(root, 'labs')).filter((name) => existsSync(join(root, 'labs', name, 'lab.json')));
+const allLabNames = readdirSync(join(root, 'labs')).filter((name) => existsSync(join(root, 'labs', name, 'lab.json')));
+/** Labs whose LUN holds an OS image ({"os": recipe}): they need it built (root, mmdebstrap) or cached. */
+const osImageLabs = allLabNames.filter((name) => {
+  const lab = readLab(join(root, 'labs', name, 'lab.json'));
+  return !isTableLab(lab) && lab.luns.some((lun) => typeof lun.image === 'object');
+});
+const osImageSkip = osImageBuildUnavailable();
+const osImageCached = existsSync(join(workspaceCacheDir(), 'os-images')) && readdirSync(join(workspaceCacheDir(), 'os-images')).some((name) => existsSync(join(workspaceCacheDir(), 'os-images', name, 'manifest.json')));
+const runOsImageLabs = !osImageSkip || osImageCached;
+if (!runOsImageLabs) console.log(`labs e2e: ${osImageLabs.join(', ')} left out: no OS image is cached and none can be built here (${osImageSkip})`);
+const labNames = runOsImageLabs ? allLabNames : allLabNames.filter((name) => !osImageLabs.includes(name));
 
 function skipReason(): string | undefined {
   if (!existsSync('/usr/bin/qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed (bash tools/setup)';
@@ -43,6 +64,16 @@ function secretsOf(lab: AnyLabSpec): string[] {
   return [resolved.password, resolved.mutual?.password].filter((s): s is string => Boolean(s));
 }
 
+/** Hard-links an OS image's cache entry (its folder and the apt resolution it was keyed by) into another cache. */
+function linkOsImage(image: OsImage, cacheDir: string): void {
+  const from = join(image.path, '..', '..');
+  mkdirSync(join(cacheDir, 'os-images'), { recursive: true });
+  for (const entry of [image.key, '.resolved']) {
+    const copy = spawnSync('cp', ['-al', join(from, entry), join(cacheDir, 'os-images', entry)], { encoding: 'utf8' });
+    if (copy.status !== 0) throw new Error(`cp -al ${entry}: ${copy.stderr}`);
+  }
+}
+
 function nx(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, [require.resolve('nx/bin/nx', { paths: [root] }), ...args], {
     cwd: root,
@@ -65,7 +96,16 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
   // Nx 24 keeps its task cache outside the workspace (~/.nx/<id>/cache): give it a folder of this test's to grep.
   const nxCache = mkdtempSync(join(tmpdir(), 'ibft-lab-nx-cache-'));
   let removeSecrets = () => undefined as void;
-  beforeAll(() => (removeSecrets = provideExampleSecrets()));
+  beforeAll(async () => {
+    removeSecrets = provideExampleSecrets();
+    // The OS image (a Debian root, 1-2 minutes of mmdebstrap) is the one entry this test does not build in the
+    // empty cache: its build has tests of its own (qemu-runner's os-image.spec). It is built in
+    // (or taken from) the workspace cache and hard-linked in: the appliance opens it copy-on-write, never writing it.
+    if (labNames.some((name) => osImageLabs.includes(name))) {
+      const image = await ensureOsImage({ cacheDir: workspaceCacheDir(), recipe: 'debian-iscsi-root', log: (line) => console.log(line) });
+      linkOsImage(image, cache);
+    }
+  }, 600_000);
   afterAll(() => {
     rmSync(cache, { recursive: true, force: true });
     rmSync(nxCache, { recursive: true, force: true });
@@ -85,7 +125,12 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
   it('boots every lab in parallel on an empty cache, each entry built once, each proves its iBFT (host decode and Linux probe), nothing is left running, no secret is shown', () => {
     expect(labNames.length).toBeGreaterThanOrEqual(4);
     for (const name of labNames) rmSync(join(root, 'dist', 'labs', name), { recursive: true, force: true });
-    const run = nx(['run-many', '-t', 'boot-vm', '--parallel=4', '--outputStyle=stream'], { ...SECRET_ENV, IBFT_LAB_CACHE: cache, NX_CACHE_DIRECTORY: nxCache });
+    const left = allLabNames.filter((name) => !labNames.includes(name));
+    const run = nx(['run-many', '-t', 'boot-vm', '--parallel=4', '--outputStyle=stream', ...(left.length ? [`--exclude=${left.join(',')}`] : [])], {
+      ...SECRET_ENV,
+      IBFT_LAB_CACHE: cache,
+      NX_CACHE_DIRECTORY: nxCache,
+    });
     const output = `${run.stdout}\n${run.stderr}`;
     if (run.status !== 0) console.log(output.split('\n').filter((l) => !l.startsWith('[lio-appliance]')).slice(-120).join('\n'));
     expect(run.status).toBe(0);
@@ -109,7 +154,16 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
 
     for (const name of labNames) {
       const report = JSON.parse(readFileSync(join(root, 'dist', 'labs', name, 'boot-vm', 'report.json'), 'utf8'));
-      expect({ name, verdict: report.verdict, mismatches: report.mismatches, agrees: report.probe?.agrees }).toEqual({ name, verdict: 'pass', mismatches: [], agrees: true });
+      const lab = readLab(join(root, 'labs', name, 'lab.json'));
+      // The probe proves the table in the probe (and table) labs; a system under test by its own expectations (the Debian labs: root from the LUN).
+      const probed = isTableLab(lab) || lab.boot.kind === 'probe';
+      const proof = probed ? { agrees: report.probe?.agrees } : { boot: report.boot?.verdict, unmatched: report.boot?.expectations.filter((e: { matched: boolean }) => !e.matched) };
+      expect({ name, verdict: report.verdict, mismatches: report.mismatches, ...proof }).toEqual({
+        name,
+        verdict: 'pass',
+        mismatches: [],
+        ...(probed ? { agrees: true } : { boot: 'pass', unmatched: [] }),
+      });
       // target-vm removes its endpoint when Nx stops it: no appliance outlived the run.
       expect(existsSync(join(root, 'dist', 'labs', name, 'target', 'endpoint.json'))).toBe(false);
     }
@@ -210,5 +264,93 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     const transport = await appliance!.connect();
     const saved = await transport.run(['targetcli', 'ls', '/iscsi']);
     expect(saved.stdout).not.toContain('ssh-remote');
+  });
+});
+
+// Negative proof: the same OS image, the lab's own script and iBFT, but its target holding another CHAP secret.
+(reason || !runOsImageLabs ? describe.skip : describe)('labs/debian-iscsi-root with a wrong CHAP secret in its target', () => {
+  jest.setTimeout(600_000);
+  let appliance: RunningAppliance | undefined;
+  let workspace: string;
+  let image: OsImage;
+  let shaBefore: string;
+  const savedSecret = process.env.IBFT_LAB_CHAP_SECRET;
+
+  beforeAll(async () => {
+    workspace = mkdtempSync(join(tmpdir(), 'ibft-lab-wrong-chap-'));
+    process.env.IBFT_LAB_CHAP_SECRET = SECRET_ENV.IBFT_LAB_CHAP_SECRET;
+    image = await ensureOsImage({ cacheDir: workspaceCacheDir(), recipe: 'debian-iscsi-root', log: () => undefined });
+    shaBefore = await sha256File(image.path);
+  }, 600_000);
+  afterAll(async () => {
+    await appliance?.stop();
+    if (savedSecret === undefined) delete process.env.IBFT_LAB_CHAP_SECRET;
+    else process.env.IBFT_LAB_CHAP_SECRET = savedSecret;
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('fails at iPXE\'s login, in seconds: the summary shows the expectation that did not match and "Operation not permitted"; the appliance serves the image whole and copy-on-write, and it stays byte-identical', async () => {
+    // The lab as written, on a port of this test's (target.hostPort), so a run of the real lab elsewhere on this machine cannot collide.
+    const json = JSON.parse(readFileSync(join(root, 'labs', 'debian-iscsi-root', 'lab.json'), 'utf8'));
+    const lab = parseLabSpec({ ...json, name: 'wrong-chap-root', target: { kind: 'appliance', hostPort: await freeLoopbackPort() } }, 'wrong-chap-root');
+    const targets = labTargets(lab, { labRoot: 'labs/debian-iscsi-root' });
+    const vmOptions = targets['target-vm'].options as { disks: NamedDiskSource[]; iscsiHostPort: number };
+    const disks = await resolveApplianceDisks(vmOptions.disks, { workspaceRoot: root, cacheDir: workspaceCacheDir() });
+    expect(disks.map((d) => d.path)).toEqual([image.path]);
+    appliance = await startAppliance({ disks, iscsiPort: vmOptions.iscsiHostPort, readyDeadlineMs: 300_000 });
+    writeEndpoint(endpointPath(workspace, lab.name), appliance.endpoint);
+
+    const setup = structuredClone(targets['setup-target'].options) as { config: { targets: Array<{ tpgs: Array<{ acls: Array<{ chap: { password: unknown } }> }> }> } };
+    setup.config.targets[0].tpgs[0].acls[0].chap.password = 'wrong-secret-0001';
+    // The stock ROM (no build-rom here), the script over TFTP.
+    const { rom: _rom, ...bootOptions } = targets['boot-vm'].options as Record<string, unknown>;
+    const context = { root: workspace, projectName: lab.name, cwd: workspace, isVerbose: false } as unknown as ExecutorContext;
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((...args) => void lines.push(args.join(' ')));
+    const error = jest.spyOn(console, 'error').mockImplementation((...args) => void lines.push(args.join(' ')));
+    let booted: { success: boolean };
+    const started = Date.now();
+    try {
+      expect(await genScript(targets['gen-script'].options, context)).toEqual({ success: true });
+      expect(await setupTarget(setup, context)).toEqual({ success: true });
+      booted = await bootVm(bootOptions, context);
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const output = lines.join('\n');
+    console.log(output.split('\n').filter((l) => !l.startsWith('[lio-appliance]') && !/^\s*[✓✗] (initiator|nic|target)/.test(l)).slice(-20).join('\n'));
+    expect(booted.success).toBe(false);
+    // The summary: the first expectation is the one that did not match, and the line that ended the run is iPXE's refusal.
+    expect(output).toMatch(/✗ \/Booting from SAN device 0x80\/ not within 60 s/);
+    expect(output).toMatch(/failed on: .*Could not open SAN device: Operation not permitted/);
+    const report = JSON.parse(readFileSync(join(workspace, 'dist', 'labs', lab.name, 'boot-vm', 'report.json'), 'utf8'));
+    expect(report.verdict).toBe('fail');
+    expect(report.boot).toMatchObject({ kind: 'sanboot', verdict: 'fail' });
+    expect(report.boot.expectations.every((e: { matched: boolean }) => !e.matched)).toBe(true);
+    expect(report.boot.failedOn).toMatch(/Operation not permitted/);
+    expect(report.ipxeErrorUrl).toMatch(/ipxe\.org\/410d613c/);
+    // Ended by the refusal, not by the lab's 600 s deadline, and the OS never started.
+    expect(seconds).toBeLessThan(120);
+    expect(readFileSync(join(workspace, 'dist', 'labs', lab.name, 'boot-vm', 'serial.log'), 'latin1')).not.toMatch(/Linux version/);
+    expect(output).not.toContain(SECRET_ENV.IBFT_LAB_CHAP_SECRET);
+    expect(output).not.toContain('wrong-secret-0001');
+
+    // The appliance's side (the same VM: no second boot): the image whole on /dev/vda, copy-on-write, a block backstore on LUN 0.
+    expect(appliance.vm.argv.join(' ')).toContain(`file=${image.path},if=virtio,format=raw,snapshot=on`);
+    const transport = await appliance.connect();
+    expect((await transport.run(['blockdev', '--getsize64', '/dev/vda'])).stdout.trim()).toBe(String(image.sizeBytes));
+    const live = await readLiveState(targetcliSession(transport));
+    expect(live.storage_objects.find((o) => o.name === `ibftlab_${lab.name}_lun0`)).toMatchObject({ plugin: 'block', dev: '/dev/vda' });
+    expect(live.targets.find((t) => t.wwn === `iqn.2024-01.org.ibft-lab:${lab.name}`)?.tpgs[0].luns.find((l) => l.index === 0)?.storage_object).toBe(`/backstores/block/ibftlab_${lab.name}_lun0`);
+    // A write lands in the overlay (4 KiB at 700 MiB, inside the root partition; an initiator's writes take the same path).
+    const write = await transport.run(['sh', '-c', 'echo ibft-lab-overlay-write | dd of=/dev/vda bs=4096 seek=179200 conv=sync 2>&1 && sync && dd if=/dev/vda bs=4096 skip=179200 count=1 2>/dev/null | head -c 23']);
+    expect(write.stdout).toContain('ibft-lab-overlay-write');
+
+    await appliance.stop();
+    appliance = undefined;
+    // Served copy-on-write: not one byte of the image changed.
+    expect(await sha256File(image.path)).toBe(shaBefore);
   });
 });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_FAIL_ON, serialPatternSchema } from '@ibft-lab/qemu-runner';
 
 
-const labPathSchema = z
+export const labPathSchema = z
   .string()
   .min(1)
   .refine((path) => !/[,\n]/.test(path), { message: "may not hold ',' or a newline (QEMU reads them as option separators)" });
@@ -36,6 +36,15 @@ export const labBootSchema = z
         kernel: labPathSchema.describe('Kernel image, relative to the lab folder.'),
         initrd: labPathSchema.optional().describe('Initramfs, relative to the lab folder.'),
         cmdline: z.string().max(2048).optional().describe('Kernel command line.'),
+        expect: expectSchema,
+        failOn: failOnSchema,
+      })
+      .strict(),
+    z
+      .object({
+        kind: z
+          .literal('sanboot')
+          .describe("iPXE boots LUN 0 (`sanboot`, BIOS and UEFI) as production iSCSI boot does; LUN 0 needs an image (luns[0].image). A failed sanboot reboots, which ends the run (QEMU -no-reboot)."),
         expect: expectSchema,
         failOn: failOnSchema,
       })

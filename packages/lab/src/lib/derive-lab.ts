@@ -3,6 +3,8 @@
 // IQN, target IQN, LUN, CHAP user) is read from the spec in one place here.
 import type { IbftExpectation, NicExpectation, TargetExpectation } from '@ibft-lab/ibft';
 import { prefixToNetmask, type LabScriptInput, type SecretRef } from '@ibft-lab/script-gen';
+import { createHash } from 'node:crypto';
+import { applianceDiskDevice } from '@ibft-lab/lio-target';
 import { HANDOFF_URL, USER_NETWORK } from '@ibft-lab/qemu-runner';
 import type { LabSpec } from './lab-spec';
 
@@ -17,6 +19,28 @@ function secretOption(secret: string | SecretRef): string {
 
 export const ISCSI_PORT = 3260;
 const APPLIANCE_BACKING_DIR = '/var/tmp';
+/** A LUN without an image: a sparse fileio file of this size. */
+export const DEFAULT_LUN_MIB = 64;
+
+/**
+ * Where labs with an image LUN publish the appliance's portal by default: below
+ * Linux's ephemeral range (32768-60999), so a port the kernel hands out to some
+ * connection rarely sits there, and a fixed function of the lab name, so the
+ * script and Nx's cache do not depend on the run.
+ */
+export const DERIVED_HOST_PORTS = { first: 20000, count: 10000 } as const;
+
+/** Does any LUN hold an image (then the appliance is reached directly, not through the relay)? */
+export function labHasImage(lab: LabSpec): boolean {
+  return lab.luns.some((lun) => lun.image !== undefined);
+}
+
+/** The host port of the appliance's portal for a lab with an image LUN: declared, or derived from its name. */
+export function labHostPort(lab: LabSpec): number {
+  if (lab.target.kind === 'appliance' && lab.target.hostPort !== undefined) return lab.target.hostPort;
+  const hash = createHash('sha256').update(lab.name).digest().readUInt32BE(0);
+  return DERIVED_HOST_PORTS.first + (hash % DERIVED_HOST_PORTS.count);
+}
 
 export interface Portal {
   ip: string;
@@ -32,7 +56,9 @@ export function labTargetIqn(lab: LabSpec): string {
 export function labPortal(lab: LabSpec): Portal {
   // The appliance listens on a host port chosen at run time; the guest reaches
   // it through a fixed relayed address, so the script and iBFT never change.
-  if (lab.target.kind === 'appliance') return { ip: USER_NETWORK.relayIp, port: ISCSI_PORT };
+  // Whole-disk reads (an image LUN) take the fast path instead: QEMU's host address and the appliance's
+  // published port, about 25 times the relay's throughput; the port is fixed per lab (labHostPort).
+  if (lab.target.kind === 'appliance') return labHasImage(lab) ? { ip: USER_NETWORK.hostIp, port: labHostPort(lab) } : { ip: USER_NETWORK.relayIp, port: ISCSI_PORT };
   return { ip: lab.target.portal.ip, port: lab.target.portal.port };
 }
 
@@ -61,16 +87,35 @@ export function labScript(lab: LabSpec): LabScriptInput {
   };
 }
 
+export interface LabDisk {
+  lun: number;
+  image: NonNullable<LabSpec['luns'][number]['image']>;
+  /** The lab field that declares it, for error messages. */
+  field: string;
+}
+
+/** The image LUNs, in the order the appliance attaches them (/dev/vda, /dev/vdb, …). */
+export function labDisks(lab: LabSpec): LabDisk[] {
+  return lab.luns.flatMap((lun, index) => (lun.image === undefined ? [] : [{ lun: index, image: lun.image, field: `luns[${index}].image` }]));
+}
+
 function backingDir(lab: LabSpec): string {
   return lab.target.kind === 'appliance' ? APPLIANCE_BACKING_DIR : lab.target.backingDir;
 }
 
 /** The LIO desired state (lio-target's model, as plain JSON it validates itself). */
 export function labDesiredState(lab: LabSpec): Record<string, unknown> {
-  const luns = lab.luns.map((lun, index) => ({
-    backstore: { kind: 'fileio', name: `lun${index}`, path: `${backingDir(lab)}/ibft-lab-${lab.name}-lun${index}.img`, sizeMiB: lun.sizeMiB, sparse: true },
-    index,
-  }));
+  const disks = labDisks(lab);
+  const luns = lab.luns.map((lun, index) => {
+    const disk = disks.findIndex((d) => d.lun === index);
+    return {
+      backstore:
+        disk >= 0
+          ? { kind: 'block', name: `lun${index}`, device: applianceDiskDevice(disk) }
+          : { kind: 'fileio', name: `lun${index}`, path: `${backingDir(lab)}/ibft-lab-${lab.name}-lun${index}.img`, sizeMiB: lun.sizeMiB ?? DEFAULT_LUN_MIB, sparse: true },
+      index,
+    };
+  });
   const target = lab.target;
   const listenPort = target.kind === 'appliance' ? ISCSI_PORT : target.kind === 'ssh' ? (target.listenPort ?? target.portal.port) : target.portal.port;
   return {

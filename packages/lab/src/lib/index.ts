@@ -4,3 +4,4 @@ export * from './lab-targets';
 export * from './read-lab';
 export * from './boot-spec';
 export * from './lab-files';
+export * from './os-proof';

@@ -3,6 +3,7 @@
 import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { decodeIbft, IbftSpecError, encodeIbft } from '@ibft-lab/ibft';
+import { DiskImageError, inspectDiskImage } from '@ibft-lab/lio-target';
 import { withAcpiChecksum } from '@ibft-lab/qemu-runner';
 import { isTableLab, type AnyLabSpec, type TableLabSpec } from './lab-spec';
 
@@ -56,8 +57,8 @@ function tableProblems(lab: TableLabSpec, labDir: string, file: string): string[
 export function labFileProblems(lab: AnyLabSpec, labDir: string, file = 'lab.json'): string[] {
   if (isTableLab(lab)) return tableProblems(lab, labDir, file);
   const problems: string[] = [];
-  const check = (field: string, path: string | undefined, kind?: 'iso' | 'disk') => {
-    if (path === undefined) return;
+  const check = (field: string, path: string | undefined, kind?: 'iso' | 'disk' | 'lun') => {
+    if (path === undefined) return undefined;
     const full = isAbsolute(path) ? path : join(labDir, path);
     try {
       accessSync(full, constants.R_OK);
@@ -65,7 +66,16 @@ export function labFileProblems(lab: AnyLabSpec, labDir: string, file = 'lab.jso
     } catch (error) {
       const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       problems.push(`${file}: ${field}: ${path} cannot be read (${why}); give a path relative to the lab folder ${labDir}`);
-      return;
+      return undefined;
+    }
+    if (kind === 'lun') {
+      try {
+        return inspectDiskImage(full);
+      } catch (error) {
+        if (!(error instanceof DiskImageError)) throw error;
+        problems.push(`${file}: ${field}: ${error.message}`);
+        return undefined;
+      }
     }
     if (kind === 'iso' && head(full, 0x8001, 5).toString('latin1') !== 'CD001') {
       problems.push(`${file}: ${field}: ${path} is not an ISO 9660 image (no CD001 at 0x8001); give an installer or live ISO`);
@@ -73,7 +83,16 @@ export function labFileProblems(lab: AnyLabSpec, labDir: string, file = 'lab.jso
     if (kind === 'disk' && /\.qcow2$/i.test(full) && !isQcow2(full)) {
       problems.push(`${file}: ${field}: ${path} is named .qcow2 but is not a qcow2 image; convert it (qemu-img convert -O qcow2) or rename it`);
     }
+    return undefined;
   };
+  lab.luns.forEach((lun, i) => {
+    if (typeof lun.image !== 'string') return;
+    const info = check(`luns[${i}].image`, lun.image, 'lun');
+    if (info && lun.sizeMiB !== undefined && info.virtualBytes > lun.sizeMiB * 2 ** 20) {
+      const mib = Math.ceil(info.virtualBytes / 2 ** 20);
+      problems.push(`${file}: luns[${i}].sizeMiB: ${lun.sizeMiB} MiB is smaller than its image ${lun.image} (${info.format}, ${mib} MiB); set sizeMiB to at least ${mib} or leave it out (the LUN is then the image's size)`);
+    }
+  });
   const boot = lab.boot;
   if (boot.kind === 'kernel') {
     check('boot.kernel', boot.kernel);

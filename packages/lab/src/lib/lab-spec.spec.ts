@@ -24,7 +24,7 @@ describe('LabSpec', () => {
       network: { mode: 'dhcp' },
       firmware: { nic: 'rtl8139', platform: 'bios', rom: 'build', fallback: 'stock' },
       target: { kind: 'appliance' },
-      luns: [{ sizeMiB: 64 }],
+      luns: [{}],
       boot: { kind: 'probe' },
       accel: 'tcg',
       consumers: ['kernel', 'open-iscsi', 'dracut', 'networkmanager'],
@@ -99,6 +99,8 @@ describe('derived from one spec', () => {
       }),
     ]);
     expect(desired.backstores.map((b) => b.name)).toEqual(['lun0', 'lun1']);
+    // A LUN that declares no size is 64 MiB.
+    expect(desired.backstores.map((b) => (b.kind === 'fileio' ? b.sizeMiB : null))).toEqual([64, 8]);
     const steps = plan(desired, { storage_objects: [], targets: [], fabric_modules: [] }, emptyLedger('derived')).steps;
     expect(steps.map((s) => `${s.path} ${s.command}`)).toEqual(expect.arrayContaining(['/backstores/fileio create', '/iscsi create']));
   });

@@ -5,9 +5,9 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { NICS, PLATFORMS, sourceSchema } from '@ibft-lab/ipxe-builder';
-import { CONSUMER_CHOICES, DEFAULT_REQUIRED_CONSUMERS } from '@ibft-lab/qemu-runner';
+import { CONSUMER_CHOICES, DEFAULT_REQUIRED_CONSUMERS, OS_IMAGE_RECIPES } from '@ibft-lab/qemu-runner';
 import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, networkSchema, secretRefSchema } from '@ibft-lab/script-gen';
-import { labBootSchema } from './boot-spec';
+import { labBootSchema, labPathSchema } from './boot-spec';
 
 /** Lab names become Nx project names, LIO object names and part of the derived target IQN. */
 export const LAB_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -77,9 +77,32 @@ const sshSchema = z
   })
   .describe('How to reach the target machine over SSH (ssh2; the host key is verified).');
 
+/** The recipes qemu-runner can build (its registry): a new recipe needs no change here. */
+const OS_RECIPE_NAMES = Object.keys(OS_IMAGE_RECIPES) as [string, ...string[]];
+
+export const lunImageSchema = z
+  .union([
+    labPathSchema.describe('A raw or qcow2 disk image, relative to the lab folder. Served copy-on-write: the file is never written.'),
+    z
+      .object({
+        os: z.enum(OS_RECIPE_NAMES).describe(`An OS image built from Debian packages on first use and cached by content: ${OS_RECIPE_NAMES.join(', ')}.`),
+      })
+      .strict(),
+  ])
+  .describe(
+    `What the LUN holds instead of an empty fileio file, served by the appliance as a block backstore, copy-on-write (the file is never written, nothing is copied into the appliance's RAM): a raw or qcow2 image, relative to the lab folder, or {"os": NAME}, an OS image built from Debian packages on first use and cached by content (${OS_RECIPE_NAMES.join(', ')}). Labs with an image reach the appliance at 10.0.2.2:<target.hostPort>.`,
+  );
+
 const lunSchema = z
   .object({
-    sizeMiB: z.number().int().min(1).max(65536).default(64).describe('Size of the fileio backing file in MiB (sparse).'),
+    sizeMiB: z
+      .number()
+      .int()
+      .min(1)
+      .max(65536)
+      .optional()
+      .describe("Size in MiB: of the sparse fileio backing file (default 64), or with an image the size it may not exceed (default: the image's size)."),
+    image: lunImageSchema.optional(),
   })
   .strict();
 
@@ -87,7 +110,18 @@ export const labTargetSchema = z
   .discriminatedUnion('kind', [
     z
       .object({
-        kind: z.literal('appliance').describe("A disposable LIO appliance VM (the lab's target-vm), reached by the guest at 10.0.2.4:3260."),
+        kind: z
+          .literal('appliance')
+          .describe("A disposable LIO appliance VM (the lab's target-vm), reached by the guest at 10.0.2.4:3260; with an image LUN at 10.0.2.2:<hostPort>."),
+        hostPort: z
+          .number()
+          .int()
+          .min(1024)
+          .max(65535)
+          .optional()
+          .describe(
+            "Labs with an image LUN: the host loopback port the appliance's iSCSI portal is published on, which the guest reaches at 10.0.2.2 (whole-disk reads through the 10.0.2.4 relay are about 25 times slower). Default: derived from the lab name, in 20000-29999.",
+          ),
       })
       .strict(),
     z
@@ -225,6 +259,21 @@ export const labSpecSchema = z
     deadlineSeconds: z.number().int().positive().default(300).describe('One deadline for boot-vm.'),
   })
   .strict()
+  .superRefine((lab, ctx) => {
+    if (lab.boot.kind === 'sanboot' && !lab.luns[0]?.image) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['luns', 0, 'image'],
+        message: 'boot kind "sanboot" boots LUN 0: give it an image (a raw or qcow2 file, or {"os": "debian-iscsi-root"})',
+      });
+    }
+    // Until an SSH or local target can be given an image (uploaded into backingDir), only the appliance serves one.
+    lab.luns.forEach((lun, i) => {
+      if (lun.image && lab.target.kind !== 'appliance') {
+        ctx.addIssue({ code: 'custom', path: ['luns', i, 'image'], message: 'only the appliance target serves images yet; use target.kind "appliance" or leave image out' });
+      }
+    });
+  })
   .describe('An iSCSI-boot lab: initiator, network, firmware, target, disks, CHAP and the proof to run.');
 
 export type LabSpecInput = z.input<typeof labSpecSchema>;

@@ -7,7 +7,7 @@
 import { isAbsolute, posix } from 'node:path';
 import { buildRomTargetConfig, identityScriptPath, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
 import type { SecretRef } from '@ibft-lab/script-gen';
-import { labDesiredState, labExpectations, labPortal, labScript } from './derive-lab';
+import { labDesiredState, labDisks, labExpectations, labHasImage, labHostPort, labPortal, labScript } from './derive-lab';
 import { isTableLab, type AnyLabSpec, type LabSpec, type TableLabSpec } from './lab-spec';
 import { LAB_FILE } from './read-lab';
 
@@ -23,7 +23,26 @@ function targetConnection(lab: LabSpec): Record<string, unknown> {
   // setup-target cannot see the guest's side of a port forward: tell it the portal the script uses.
   if (target.kind === 'ssh') return { transport: 'ssh', ssh: target.ssh, initiatorPortal: labPortal(lab) };
   if (target.kind === 'local') return { transport: 'local', initiatorPortal: labPortal(lab) };
-  return { transport: 'appliance' };
+  // With an image LUN the guest reaches the appliance's published port directly (see labPortal). An OS image
+  // is built by target-vm on first use (1-2 minutes on a quiet machine, several under load) before the
+  // appliance boots: setup-target waits for it that much longer.
+  const osImage = labDisks(lab).some((disk) => typeof disk.image === 'object');
+  return { transport: 'appliance', ...(labHasImage(lab) ? { initiatorPortal: labPortal(lab) } : {}), ...(osImage ? { waitTimeoutSeconds: 900 } : {}) };
+}
+
+/** LUN image files inside the lab folder (relative paths), for Nx input exclusions. */
+function labImageFiles(lab: LabSpec): string[] {
+  return labDisks(lab).flatMap((disk) => (typeof disk.image === 'string' && !isAbsolute(disk.image) && !disk.image.startsWith('..') ? [posix.normalize(disk.image)] : []));
+}
+
+/** target-vm's options: the lab's images (paths made workspace-relative) and, with any, the fixed portal port. */
+function targetVmOptions(lab: LabSpec, labRoot: string): Record<string, unknown> {
+  if (!labHasImage(lab)) return {};
+  const disks = labDisks(lab).map((disk) => ({
+    image: typeof disk.image === 'string' ? { path: isAbsolute(disk.image) ? disk.image : posix.join(labRoot, disk.image) } : { os: disk.image.os },
+    field: disk.field,
+  }));
+  return { disks, iscsiHostPort: labHostPort(lab), iscsiHostPortField: 'target.hostPort' };
 }
 
 export interface LabTargetsContext {
@@ -38,6 +57,7 @@ export function labSystemUnderTest(lab: LabSpec, labRoot: string): Record<string
   const boot = lab.boot;
   const fromLab = (path: string) => (isAbsolute(path) ? path : posix.join(labRoot, path));
   if (boot.kind === 'probe') return undefined;
+  if (boot.kind === 'sanboot') return { ...boot };
   if (boot.kind === 'kernel') {
     return { ...boot, kernel: fromLab(boot.kernel), ...(boot.initrd ? { initrd: fromLab(boot.initrd) } : {}) };
   }
@@ -106,7 +126,8 @@ function ipxeLabTargets(spec: LabSpec, context: LabTargetsContext): Record<strin
     'gen-script': {
       executor: '@ibft-lab/script-gen:gen-script',
       cache: cacheable,
-      inputs: ['default', '^production'],
+      // The script does not depend on a LUN image's bytes: Nx need not hash (possibly gigabytes of) them.
+      inputs: ['default', '^production', ...labImageFiles(lab).map((file) => `!{projectRoot}/${file}`)],
       outputs: [`{workspaceRoot}/${out}/boot.ipxe`],
       options: { script: labScript(lab) },
     },
@@ -169,7 +190,7 @@ function ipxeLabTargets(spec: LabSpec, context: LabTargetsContext): Record<strin
       cache: false,
       // gen-script resolves the lab's secret references: a missing one fails before any VM starts.
       ...(lab.chap ? { dependsOn: ['gen-script'] } : {}),
-      options: {},
+      options: targetVmOptions(lab, labRoot),
     };
   }
   return targets;

@@ -36,18 +36,33 @@ export function initiatorInfo(
   const tpg = target.tpgs[0];
   const acl = tpg.acls[0];
   const declared = tpg.portals[0] ?? { ip: '0.0.0.0', port: 3260 };
-  const portal = endpoint
-    ? { ...APPLIANCE_GUEST_PORTAL }
-    : (initiatorPortal ?? { ip: declared.ip === '0.0.0.0' ? (sshHost ?? '127.0.0.1') : declared.ip, port: declared.port });
+  // The appliance's fast path: the guest reaches the appliance's published port at 10.0.2.2 itself, no relay.
+  const direct = endpoint && initiatorPortal ? checkDirectPortal(initiatorPortal, endpoint) : undefined;
+  const portal = direct
+    ? direct
+    : endpoint
+      ? { ...APPLIANCE_GUEST_PORTAL }
+      : (initiatorPortal ?? { ip: declared.ip === '0.0.0.0' ? (sshHost ?? '127.0.0.1') : declared.ip, port: declared.port });
   return {
     portal,
-    ...(endpoint ? { relay: { guestIp: APPLIANCE_GUEST_PORTAL.ip, guestPort: APPLIANCE_GUEST_PORTAL.port, hostPort: endpoint.iscsiPort } } : {}),
+    ...(endpoint && !direct ? { relay: { guestIp: APPLIANCE_GUEST_PORTAL.ip, guestPort: APPLIANCE_GUEST_PORTAL.port, hostPort: endpoint.iscsiPort } } : {}),
     targetIqn: target.iqn,
     lun: acl?.mappedLuns[0]?.index ?? tpg.luns[0]?.index ?? 0,
     initiatorIqn: acl?.initiatorIqn,
     chapUserid: acl?.chap?.userid,
     mutualChapUserid: acl?.mutualChap?.userid,
   };
+}
+
+/** An initiator portal for the appliance must be the one it published (target-vm's iscsiHostPort). */
+function checkDirectPortal(portal: { ip: string; port: number }, endpoint: ApplianceEndpoint): { ip: string; port: number } {
+  if (portal.ip !== endpoint.guestPortal.ip || portal.port !== endpoint.guestPortal.port) {
+    throw new Error(
+      `initiatorPortal: ${portal.ip}:${portal.port} is not where the appliance listens (${endpoint.guestPortal.ip}:${endpoint.guestPortal.port}); ` +
+        "start target-vm with iscsiHostPort set to the portal's port (the lab plugin does this for labs with an image LUN)",
+    );
+  }
+  return { ...portal };
 }
 
 export function initiatorInfoPath(workspaceRoot: string, project: string): string {

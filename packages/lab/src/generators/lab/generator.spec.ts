@@ -1,6 +1,6 @@
 import { readNxJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { parseLabSpec } from '../../lib';
+import { labPortal, parseLabSpec } from '../../lib';
 import labGenerator from './generator';
 
 describe('lab generator', () => {
@@ -41,6 +41,35 @@ describe('lab generator', () => {
     expect(tree.read('labs/chap-lab/.gitignore', 'utf-8')).toBe('*-secret.txt\n');
     expect(tree.read('labs/chap-lab/lab.json', 'utf-8')).not.toContain(secret);
     expect(parseLabSpec(spec, 'chap-lab').chap?.mutual?.username).toBe('chap-lab-target');
+  });
+
+  it('--os debian-iscsi-root: the OS image on LUN 0, virtio-net, sanboot, expecting the OS\'s proof at the lab\'s own portal', async () => {
+    await labGenerator(tree, { name: 'my-os', os: 'debian-iscsi-root', chap: 'chap' });
+    const spec = lab('labs/my-os/lab.json');
+    const parsed = parseLabSpec(spec, 'my-os');
+    expect(spec).toMatchObject({
+      firmware: { nic: 'virtio-net', platform: 'bios' },
+      target: { kind: 'appliance' },
+      luns: [{ image: { os: 'debian-iscsi-root' } }],
+      chap: { password: { file: 'chap-secret.txt' } },
+      boot: { kind: 'sanboot' },
+    });
+    expect(spec.probe).toBeUndefined();
+    const { port } = labPortal(parsed);
+    const patterns = (spec.boot.expect as Array<{ pattern: string }>).map((e) => new RegExp(e.pattern));
+    const proof = [
+      'Booting from SAN device 0x80',
+      'ibft-lab-proof: root=/dev/sda2 fstype=ext4 label=root on /dev/sda (session1, LIO-ORG lun0)',
+      `ibft-lab-proof: session target=iqn.2024-01.org.ibft-lab:my-os portal=10.0.2.2:${port} transport=tcp sid=1 (iscsiadm -m session)`,
+      'ibft-lab-proof: done',
+      '[   45.1] reboot: Power down',
+    ];
+    expect(patterns.map((p, i) => p.test(proof[i]))).toEqual(proof.map(() => true));
+    // Another portal (a relayed one, say) does not pass for the session line.
+    expect(patterns[2].test('ibft-lab-proof: session target=iqn.2024-01.org.ibft-lab:my-os portal=10.0.2.4:3260 transport=tcp')).toBe(false);
+    await labGenerator(tree, { name: 'my-uefi-os', os: 'debian-iscsi-root', firmware: 'uefi' });
+    expect(lab('labs/my-uefi-os/lab.json')).toMatchObject({ firmware: { nic: 'virtio-net', platform: 'uefi' }, boot: { kind: 'sanboot' } });
+    await expect(labGenerator(tree, { name: 'bad-os', os: 'windows' })).rejects.toThrow(/lab generator: os: /);
   });
 
   it('an ssh target needs its host, and its portal defaults to that host', async () => {

@@ -3,7 +3,7 @@
 // infers the lab's targets from it.
 import { randomBytes } from 'node:crypto';
 import { joinPathFragments, type Tree } from '@nx/devkit';
-import { LAB_FILE, LabSpecError, parseLabSpec, type LabSpecInput } from '../../lib';
+import { LAB_FILE, LabSpecError, osProofExpectations, parseLabSpec, type LabSpecInput } from '../../lib';
 import initGenerator from '../init/generator';
 import { optionsSchema } from './options';
 
@@ -29,9 +29,10 @@ export default async function labGenerator(tree: Tree, raw: unknown): Promise<vo
     name: o.name,
     initiator: { iqn: o.initiatorIqn ?? `iqn.2010-04.org.ipxe:${o.name}` },
     network: o.network === 'static' ? { mode: 'static', ip: o.ip, prefix: o.prefix, gateway: o.gateway, dns: [o.dns] } : { mode: 'dhcp' },
-    firmware: { nic: o.nic, platform: o.firmware, rom: o.rom },
+    firmware: { nic: o.nic ?? (o.os ? 'virtio-net' : 'rtl8139'), platform: o.firmware, rom: o.rom },
     target: targetOf(o),
-    luns: Array.from({ length: o.luns }, () => ({ sizeMiB: 64 })),
+    // With an OS, LUN 0 holds its image (the LUN is the image's size); other LUNs stay empty disks.
+    luns: Array.from({ length: o.luns }, (_, i) => (o.os && i === 0 ? { image: { os: o.os } } : { sizeMiB: 64 })),
     ...(o.chap === 'none'
       ? {}
       : {
@@ -42,8 +43,14 @@ export default async function labGenerator(tree: Tree, raw: unknown): Promise<vo
             ...(o.chap === 'mutual' ? { mutual: { username: `${o.name}-target`.slice(0, 32), password: { file: MUTUAL_SECRET_FILE } } } : {}),
           },
         }),
-    probe: o.probe,
+    probe: o.probe ?? !o.os,
   };
+  if (o.os) {
+    // The proof names the lab's target and portal, which follow from the rest of the spec.
+    spec.boot = { kind: 'sanboot', expect: osProofExpectations(parseLabSpec({ ...spec, boot: undefined }, o.name, file)) };
+    spec.deadlineSeconds = 600;
+    if (spec.probe === false) delete spec.probe;
+  }
   try {
     parseLabSpec(spec, o.name, file);
   } catch (error) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NICS, PLATFORMS } from '@ibft-lab/ipxe-builder';
+import { OS_IMAGE_RECIPES } from '@ibft-lab/qemu-runner';
 import { LAB_NAME_PATTERN } from '../../lib/lab-spec';
 
 export const optionsSchema = z
@@ -12,7 +13,7 @@ export const optionsSchema = z
       .meta({ $default: { $source: 'argv', index: 0 } }),
     directory: z.string().optional().describe('Folder of the lab, workspace-relative; default labs/<name>.'),
     initiatorIqn: z.string().optional().describe('Initiator IQN; default iqn.2010-04.org.ipxe:<name>.'),
-    nic: z.enum(NICS).default('rtl8139').describe('NIC model.'),
+    nic: z.enum(NICS).optional().describe('NIC model; default rtl8139, or virtio-net with --os (Debian\'s cloud kernel has no rtl8139 or e1000 driver).'),
     firmware: z.enum(PLATFORMS).default('bios').describe('bios (SeaBIOS) or uefi (OVMF).'),
     rom: z.enum(['build', 'stock']).default('build').describe("build: iPXE from source with the script embedded (stock ROM when no source); stock: Debian's ROM."),
     network: z.enum(['dhcp', 'static']).default('dhcp').describe('How iPXE configures net0.'),
@@ -30,7 +31,11 @@ export const optionsSchema = z
     portalIp: z.string().optional().describe("Portal address as the guest reaches it (target 'ssh'; default sshHost)."),
     portalPort: z.number().int().min(1).max(65535).default(3260),
     luns: z.number().int().min(1).max(2).default(1).describe('Number of disks (LUN 0, 1).'),
-    probe: z.boolean().default(true).describe('Boot the Linux probe to read /sys/firmware/ibft.'),
+    probe: z.boolean().optional().describe('Boot the Linux probe to read /sys/firmware/ibft; default true, false with --os (the OS proves the table by booting from it).'),
+    os: z
+      .enum(Object.keys(OS_IMAGE_RECIPES) as [string, ...string[]])
+      .optional()
+      .describe('Put this OS image on LUN 0 (built from Debian packages on first use, cached) and sanboot it; the lab expects its proof lines: root on the iSCSI disk, the session, power off.'),
   })
   .strict()
   .describe('Scaffold a lab: labs/<name>/lab.json, whose targets the @ibft-lab/lab plugin infers.');

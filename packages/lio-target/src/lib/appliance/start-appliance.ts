@@ -5,7 +5,7 @@ import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type Consol
 import { connectSsh, SshRefused, type Transport } from '../transport';
 import { buildAppliance } from './build-appliance';
 import type { ApplianceEndpoint } from './endpoint';
-import { freeLoopbackPort } from './free-port';
+import { checkPortFree, freeLoopbackPort } from './free-port';
 import { APPLIANCE_READY_MARKER } from './init-script';
 
 export const APPLIANCE_SERIAL_PREFIX = '[lio-appliance] ';
@@ -39,7 +39,12 @@ export interface StartApplianceOptions {
   /** Disk images attached copy-on-write as /dev/vda, /dev/vdb, … (in this order). */
   disks?: ApplianceDisk[];
   memoryMiB?: number;
-  /** How long boot + first targetcli answer may take. */
+  /**
+   * The host loopback port the appliance's iSCSI portal is published on; default a free one.
+   * A fixed port lets initiators reach it at 10.0.2.2:<port> with a script written before the appliance runs.
+   */
+  iscsiPort?: number;
+  /** How long boot + first targetcli answer may take (counted once the appliance image is there: built, or waited for). */
   readyDeadlineMs?: number;
   log?: (line: string) => void;
   signal?: AbortSignal;
@@ -56,7 +61,6 @@ export interface RunningAppliance {
 export async function startAppliance(options: StartApplianceOptions = {}): Promise<RunningAppliance> {
   const log = options.log ?? (() => undefined);
   const deadlineMs = options.readyDeadlineMs ?? 240_000;
-  const deadline = Date.now() + deadlineMs;
   // Say what is missing before minutes of image building, not after.
   checkQemu();
   const disks = options.disks ?? [];
@@ -67,10 +71,16 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     }
     if (disk.format !== 'raw' && disk.format !== 'qcow2') throw new Error(`disks[${i}].format: use 'raw' or 'qcow2', not ${JSON.stringify(disk.format)}`);
   });
+  // A fixed port that is taken fails now, naming it, not as a QEMU hostfwd error after the image build.
+  if (options.iscsiPort !== undefined) await checkPortFree(options.iscsiPort);
   const cacheDir = options.cacheDir ?? workspaceCacheDir();
   const image = await withWritableCache(cacheDir, () => buildAppliance({ cacheDir, log }));
-  const sshPort = await freeLoopbackPort();
-  let iscsiPort = await freeLoopbackPort();
+  // The deadline bounds this appliance's boot, from here: several labs on a cold cache wait for one build
+  // (ensureCacheEntry, which takes over from a dead builder), and the last of them must not lose its boot time to it.
+  const deadline = Date.now() + deadlineMs;
+  let sshPort = await freeLoopbackPort();
+  while (sshPort === options.iscsiPort) sshPort = await freeLoopbackPort();
+  let iscsiPort = options.iscsiPort ?? (await freeLoopbackPort());
   while (iscsiPort === sshPort) iscsiPort = await freeLoopbackPort();
   const vm = await startQemu(
     {

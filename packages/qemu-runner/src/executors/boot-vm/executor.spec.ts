@@ -22,7 +22,9 @@ describe('boot-vm executor options', () => {
     [{ deadlineSeconds: -1 }, /deadlineSeconds: /],
     [{ systemUnderTest: { kind: 'kernel', kernel: 'k', expect: [{ pattern: '(', withinSeconds: 5 }] } }, /systemUnderTest\.expect\.0\.pattern: is not a regular expression/],
     [{ systemUnderTest: { kind: 'kernel', kernel: 'k', expect: [] } }, /systemUnderTest\.expect: /],
-    [{ systemUnderTest: { kind: 'sanboot', expect: [{ pattern: 'x', withinSeconds: 5 }] } }, /systemUnderTest\.kind: /],
+    [{ systemUnderTest: { kind: 'pxeboot', expect: [{ pattern: 'x', withinSeconds: 5 }] } }, /systemUnderTest\.kind: /],
+    [{ systemUnderTest: { kind: 'sanboot', expect: [] } }, /systemUnderTest\.expect: /],
+    [{ systemUnderTest: { kind: 'sanboot', media: { disk: 'd.img' }, expect: [{ pattern: 'x', withinSeconds: 5 }] } }, /systemUnderTest: .*media/],
     [{ systemUnderTest: { kind: 'exit', media: {}, expect: [{ pattern: 'x', withinSeconds: 5 }] } }, /systemUnderTest\.media: /],
   ])('rejects %j, naming the field', async (options, message) => {
     await expect(bootVm(options, context)).resolves.toEqual({ success: false });

@@ -72,6 +72,7 @@ const sutCommon = {
 export const systemUnderTestSchema = z
   .discriminatedUnion('kind', [
     z.object({ kind: z.literal('kernel'), kernel: z.string().min(1), initrd: z.string().min(1).optional(), cmdline: z.string().optional(), ...sutCommon }).strict(),
+    z.object({ kind: z.literal('sanboot').describe('iPXE boots the SAN disk the script hooked first (LUN 0).'), ...sutCommon }).strict(),
     z
       .object({
         kind: z.literal('exit'),
@@ -80,7 +81,7 @@ export const systemUnderTestSchema = z
       })
       .strict(),
   ])
-  .describe('What boots after the marker (paths relative to the workspace): the kernel kind, or exit to the next boot device.');
+  .describe('What boots after the marker (paths relative to the workspace): the kernel kind, sanboot of the hooked LUN 0, or exit to the next boot device.');
 
 export const replayedTableSchema = z
   .union([

@@ -259,6 +259,26 @@ async function captureIbft(vm: QemuVm, firmware: Firmware, memoryMiB: number): P
   return findValidIbft(await vm.readGuestMemory(0, ramMiB * ONE_MIB), { baseAddress: 0 });
 }
 
+/** The PCI vendor and device id an option ROM is built for (its first image's PCI data structure). */
+export function romPciId(rom: string): { vendor: number; device: number } | undefined {
+  const bytes = readFileSync(rom);
+  if (bytes.length < 0x1c || bytes[0] !== 0x55 || bytes[1] !== 0xaa) return undefined;
+  const pcir = bytes.readUInt16LE(0x18);
+  if (pcir + 8 > bytes.length || bytes.toString('latin1', pcir, pcir + 4) !== 'PCIR') return undefined;
+  return { vendor: bytes.readUInt16LE(pcir + 4), device: bytes.readUInt16LE(pcir + 6) };
+}
+
+/**
+ * Debian's virtio iPXE ROMs are built for the modern device (1af4:1041):
+ * SeaBIOS offers no boot entry for them on QEMU's default transitional one
+ * (1af4:1000), so legacy is turned off. A ROM built here (1af41000.rom) keeps the default.
+ */
+export function virtioRomProperties(nic: string, firmware: Firmware, rom: string): { properties?: Record<string, string> } {
+  if (nic !== 'virtio-net-pci' || firmware !== 'bios') return {};
+  const id = romPciId(rom);
+  return id?.vendor === 0x1af4 && id.device === 0x1041 ? { properties: { 'disable-legacy': 'on' } } : {};
+}
+
 export async function bootLab(options: BootLabOptions): Promise<BootReport> {
   validate(options);
   const sut = options.systemUnderTest;
@@ -348,7 +368,15 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
         accel: options.accel ?? 'tcg',
         memoryMiB,
         firmware,
-        nics: [{ model: nic, romfile: rom, mac: options.mac ?? DEFAULT_MAC, netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe', guestForwards: options.guestForwards } }],
+        nics: [
+          {
+            model: nic,
+            romfile: rom,
+            mac: options.mac ?? DEFAULT_MAC,
+            ...virtioRomProperties(nic, firmware, rom),
+            netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe', guestForwards: options.guestForwards },
+          },
+        ],
         drives: sut ? systemUnderTestDrives(sut) : [],
         // A system that reboots (`sanboot || reboot`, a failed installer) ends the run instead of looping.
         extraArgs: sut ? ['-no-reboot'] : [],
@@ -401,6 +429,9 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
     const err = error as Error & { errorUrl?: string; ipxeErrorUrl?: string };
     report.failure = maskProbeSecrets(err.message);
     report.ipxeErrorUrl = err.errorUrl ?? err.ipxeErrorUrl ?? null;
+    // A failure before the system under test was reached (sanhook refused, say) is its failed line too.
+    const line = (error as { line?: unknown }).line;
+    if (report.boot && !report.boot.failedOn && typeof line === 'string') report.boot.failedOn = maskProbeSecrets(line);
     report.verdict = 'fail';
   } finally {
     if (vm) {

@@ -1,4 +1,5 @@
 import type { ConsolePhase } from '../vm';
+import { PROOF_PREFIX } from '../os-image/proof';
 import { PROBE_BEGIN, PROBE_END } from '../probe';
 // iPXE lines that mean the lab cannot reach its marker in a useful state.
 // iPXE prints them as "<what>: <error text> (http://ipxe.org/<code>)".
@@ -31,5 +32,11 @@ export function initiatorPhases(marker: string): ConsolePhase[] {
     { pattern: new RegExp(marker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), label: () => `marker ${marker}` },
     { pattern: new RegExp(PROBE_BEGIN), label: () => 'Linux probe reading /sys/firmware/ibft' },
     { pattern: new RegExp(PROBE_END), label: () => 'Linux probe done' },
+    // A system under test booted from the SAN disk (sanboot), up to its own proof.
+    { pattern: /Booting from SAN device (0x[0-9a-f]+)/, label: (m) => `sanboot ${m[1]}` },
+    { pattern: /Linux version (\S+)/, label: (m) => `Linux ${m[1]} booting` },
+    { pattern: /iscsistart: Logging into (\S+) (\S+?)(?:,\d+)?\s*$/, label: (m) => `initramfs: iscsistart logs in to ${m[1]} at ${m[2]}` },
+    { pattern: new RegExp(`${PROOF_PREFIX} root=(\\S+)`), label: (m) => `proof: root is ${m[1]}` },
+    { pattern: /reboot: Power down/, label: () => 'power off' },
   ];
 }

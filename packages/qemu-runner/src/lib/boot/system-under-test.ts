@@ -1,5 +1,6 @@
 // What boots after the firmware has built the iBFT: the user's kernel and
-// initramfs, or the firmware's next boot device (exit: an installer ISO, a disk). The run proves it used the table by
+// initramfs, the SAN disk iPXE hooked (sanboot), or the firmware's next boot
+// device (exit: an installer ISO, a disk). The run proves it used the table by
 // serial expectations: ordered patterns, each within its own deadline, and
 // patterns that fail the run at once.
 import { existsSync } from 'node:fs';
@@ -26,7 +27,12 @@ export interface ExitUnderTest {
   media?: { cdrom?: string; disk?: string };
 }
 
-export type SystemUnderTest = (KernelUnderTest | ExitUnderTest) & {
+/** iPXE boots the SAN disk the script hooked (LUN 0, drive 0x80), as production iSCSI boot does. */
+export interface SanbootUnderTest {
+  kind: 'sanboot';
+}
+
+export type SystemUnderTest = (KernelUnderTest | SanbootUnderTest | ExitUnderTest) & {
   expect: BootExpectation[];
   /** Patterns that fail the run as soon as they appear; default DEFAULT_FAIL_ON. */
   failOn?: string[];
@@ -126,8 +132,16 @@ export function systemUnderTestLines(sut: SystemUnderTest): string[] {
       'boot',
     ];
   }
+  if (sut.kind === 'sanboot') {
+    // The drive sanhook registered first (LUN 0). A failed boot reboots: with QEMU's -no-reboot the run ends
+    // in seconds, on the iPXE line that says why, instead of waiting for its deadline at a prompt.
+    return [`sanboot --drive 0x${SANBOOT_DRIVE.toString(16)} || reboot`];
+  }
   return ['exit'];
 }
+
+/** The BIOS drive number iPXE gives the first SAN device (the lab's LUN 0). */
+export const SANBOOT_DRIVE = 0x80;
 
 /** The media the firmware boots after `exit`: IDE, which every firmware and installer can boot. */
 export function systemUnderTestDrives(sut: SystemUnderTest): DriveSpec[] {

@@ -1,7 +1,7 @@
 // The OS image builder's pure parts: layout, sfdisk input, GRUB configuration,
 // the cache key, apt's simulated install, the proof lines and the guard that
 // keeps a build tree's removal out of the host's mounts. The real build and
-// boot are in packages/lio-target/test/os-lun-boot.spec.ts.
+// boot are the labs labs/debian-iscsi-root and -uefi (labs/e2e/labs.spec.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
