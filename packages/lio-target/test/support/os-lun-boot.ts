@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  DRACUT_REPORT_PREFIX,
   expectSerial,
   GRUB_MARKERS,
   PROOF_PREFIX,
@@ -25,34 +26,42 @@ export const OS_INITIATOR_IQN = 'iqn.2010-04.org.ipxe:oslun-initiator';
 export const OS_CHAP = { userid: 'oslun-user', password: 'oslun-secret-01' };
 export const OS_MAC = '52:54:00:12:34:60';
 
-/** LUN 0 on the appliance's first disk (/dev/vda), one ACL with one-way CHAP. */
-export function osLunDesiredState(): DesiredStateInput {
+/** One OS image exported as LUN 0 of its own target: the appliance's disk `disk` (0: /dev/vda). */
+export interface OsLun {
+  backstore: string;
+  targetIqn: string;
+  disk: number;
+}
+
+/** debian-iscsi-root's LUN: the appliance's first disk. */
+export const DEBIAN_OS_LUN: OsLun = { backstore: 'os', targetIqn: OS_TARGET_IQN, disk: 0 };
+
+/** Each OS image as LUN 0 of its own target, each with one ACL and one-way CHAP. */
+export function osLunDesiredState(luns: OsLun[] = [DEBIAN_OS_LUN]): DesiredStateInput {
   return {
     lab: OS_LAB,
-    backstores: [{ kind: 'block', name: 'os', device: applianceDiskDevice(0) }],
-    targets: [
-      {
-        iqn: OS_TARGET_IQN,
-        tpgs: [
-          {
-            attributes: { authentication: true },
-            luns: [{ index: 0, backstore: 'os' }],
-            acls: [{ initiatorIqn: OS_INITIATOR_IQN, mappedLuns: [{ index: 0, tpgLun: 0 }], chap: OS_CHAP }],
-          },
-        ],
-      },
-    ],
+    backstores: luns.map((l) => ({ kind: 'block', name: l.backstore, device: applianceDiskDevice(l.disk) })),
+    targets: luns.map((l) => ({
+      iqn: l.targetIqn,
+      tpgs: [
+        {
+          attributes: { authentication: true },
+          luns: [{ index: 0, backstore: l.backstore }],
+          acls: [{ initiatorIqn: OS_INITIATOR_IQN, mappedLuns: [{ index: 0, tpgLun: 0 }], chap: OS_CHAP }],
+        },
+      ],
+    })),
   };
 }
 
-export async function exportOsLun(appliance: RunningAppliance): Promise<{ transport: Transport; seconds: number }> {
+export async function exportOsLun(appliance: RunningAppliance, luns?: OsLun[]): Promise<{ transport: Transport; seconds: number }> {
   const transport = await appliance.connect();
-  const report = await applyDesiredState(transport, osLunDesiredState());
+  const report = await applyDesiredState(transport, osLunDesiredState(luns));
   return { transport, seconds: report.seconds };
 }
 
 /** The iPXE script: DHCP only when the ROM's own DHCP did not happen, CHAP, sanboot; a failed sanboot reboots (-no-reboot ends QEMU). */
-export function sanbootScript(portal: { ip: string; port: number }, chap: { userid: string; password: string }): string {
+export function sanbootScript(portal: { ip: string; port: number }, chap: { userid: string; password: string }, targetIqn = OS_TARGET_IQN): string {
   return [
     '#!ipxe',
     'isset ${net0/ip} || dhcp',
@@ -60,7 +69,7 @@ export function sanbootScript(portal: { ip: string; port: number }, chap: { user
     `set username ${chap.userid}`,
     `set password ${chap.password}`,
     'echo ibft-lab: sanboot',
-    `sanboot iscsi:${portal.ip}::${portal.port}:0:${OS_TARGET_IQN} || reboot`,
+    `sanboot iscsi:${portal.ip}::${portal.port}:0:${targetIqn} || reboot`,
     '',
   ].join('\n');
 }
@@ -100,8 +109,51 @@ export function osBootExpectations(): SerialExpectation[] {
   ];
 }
 
+/**
+ * A dracut initramfs's boot (dracut-iscsi-root): its systemd comes up in the
+ * initramfs first, 95iscsi's initqueue logs in from the iBFT, the image's own
+ * pre-mount hook says which session that made (DRACUT_REPORT_PREFIX), and
+ * only then the root's systemd starts.
+ */
+export function dracutBootExpectations(targetIqn: string): SerialExpectation[] {
+  const iqn = targetIqn.replace(/\./g, '\\.');
+  return [
+    { name: 'iPXE', pattern: /iPXE \d/, withinSeconds: 30 },
+    { name: 'sanboot', pattern: 'ibft-lab: sanboot', withinSeconds: 30 },
+    { name: 'GRUB reads the kernel', pattern: GRUB_MARKERS.loadingKernel, withinSeconds: 30 },
+    { name: 'GRUB reads the initrd', pattern: GRUB_MARKERS.loadingInitrd, withinSeconds: 60 },
+    { name: 'GRUB boots', pattern: GRUB_MARKERS.booting, withinSeconds: 90 },
+    { name: 'kernel', pattern: /Linux version \d/, withinSeconds: 30 },
+    { name: 'initramfs', pattern: /Run \/init as init process/, withinSeconds: 30 },
+    { name: "dracut's systemd", pattern: /Welcome to .*\(Initramfs\)/, withinSeconds: 30 },
+    { name: 'iSCSI disk', pattern: /Attached SCSI disk/, withinSeconds: 180 },
+    { name: 'dracut: firmware login', pattern: new RegExp(`${DRACUT_REPORT_PREFIX} session\\d+ target=${iqn} portal=\\S+ by=95iscsi firmware login`), withinSeconds: 120 },
+    { name: 'root mounted', pattern: /EXT4-fs \(sd[a-z]2\): mounted filesystem/, withinSeconds: 120 },
+    { name: 'systemd', pattern: /Welcome to (?!.*Initramfs).*Debian/, withinSeconds: 60 },
+    { name: 'proof: root', pattern: new RegExp(`${PROOF_PREFIX} root=`), withinSeconds: 90 },
+    { name: 'proof: session', pattern: new RegExp(`${PROOF_PREFIX} session target=`), withinSeconds: 10 },
+    { name: 'proof: done', pattern: `${PROOF_PREFIX} done`, withinSeconds: 10 },
+    // dracut's shutdown (back into the unpacked initramfs, iSCSI logout) took 80 s under load average 24.
+    { name: 'power off', pattern: /reboot: Power down/, withinSeconds: 150 },
+  ];
+}
+
+/** Lines that end a dracut boot at once: the initramfs-tools ones, and dracut's own ways of giving up. */
+export const DRACUT_BOOT_FAIL_PATTERNS: RegExp[] = [
+  ...OS_BOOT_FAIL_PATTERNS,
+  /Entering emergency mode/,
+  /dracut-initqueue\[\d+\]: Warning: dracut-initqueue: timeout/,
+  /dracut Warning: Could not boot/,
+  /Warning: \/dev\/\S+ does not exist/,
+  /iscsiadm: Could not get list of targets from firmware/,
+  // Not "iscsiadm: Log-in to iscsi target failed": 95iscsi's initqueue runs its firmware login more than once
+  // (online, settled), and a second one finds the session present and says that too.
+];
+
 export interface OsBootOptions {
   portal: { ip: string; port: number };
+  /** The target the script sanboots (its LUN 0); default debian-iscsi-root's. */
+  targetIqn?: string;
   chap?: { userid: string; password: string };
   firmware?: Firmware;
   expectations?: SerialExpectation[];
@@ -124,7 +176,7 @@ export async function bootOsFromLun(options: OsBootOptions): Promise<OsBootResul
   const firmware = options.firmware ?? 'bios';
   const tftpDir = mkdtempSync(join(tmpdir(), 'ibft-lab-tftp-'));
   const release = registerTempDir(tftpDir);
-  writeFileSync(join(tftpDir, 'boot.ipxe'), sanbootScript(options.portal, options.chap ?? OS_CHAP));
+  writeFileSync(join(tftpDir, 'boot.ipxe'), sanbootScript(options.portal, options.chap ?? OS_CHAP, options.targetIqn));
   const deadlineMs = (options.deadlineSeconds ?? 300) * 1000;
   const vm = await startQemu(
     {

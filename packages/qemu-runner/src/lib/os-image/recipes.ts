@@ -109,29 +109,51 @@ add_drivers+=" virtio_pci virtio_net sd_mod iscsi_tcp iscsi_ibft "
 compress="zstd"
 `;
 
+/** What dracut-iscsi-root's initramfs prints before it mounts the root (its pre-mount hook). */
+export const DRACUT_REPORT_PREFIX = 'ibft-lab-dracut:';
+
 /**
  * A dracut module of the image's own, for what Debian's packages leave out
  * of a dracut initramfs: open-iscsi's iscsid.service runs
  * /lib/open-iscsi/startup-checks.sh first, which dracut's 95iscsi does not
- * install (without it iscsid fails and no login happens), and the journal
- * goes to the serial console, so the boot log shows the initqueue's own
- * iscsiadm lines (its stdout reaches only the journal).
+ * install (without it iscsid fails and no login happens). And a pre-mount
+ * hook that says on the console which iSCSI sessions the initramfs holds and
+ * whether 95iscsi's firmware login made them: the initqueue's own iscsiadm
+ * output reaches only the journal, and must stay there, since
+ * `iscsiadm -m fw` prints the table's CHAP secret with the rest of it.
  */
 const DRACUT_IBFT_LAB_MODULE = `#!/bin/bash
-# ibft-lab: what a Debian dracut initramfs needs to boot from the iBFT and show it did.
+# ibft-lab: what a Debian dracut initramfs needs to boot from the iBFT, and a line saying it did.
 check() { return 255; }
 depends() { echo iscsi; }
 install() {
     inst_multiple grep /lib/open-iscsi/startup-checks.sh
-    inst_simple "$moddir/journal-to-console.conf" /etc/systemd/journald.conf.d/ibft-lab-console.conf
+    inst_hook pre-mount 99 "$moddir/ibft-lab-report.sh"
 }
 `;
 
-const DRACUT_JOURNAL_TO_CONSOLE = `# ibft-lab, in the initramfs only: the journal on the serial console.
-[Journal]
-ForwardToConsole=yes
-TTYPath=/dev/ttyS0
-MaxLevelConsole=info
+/** Sourced by dracut (sh): reads sysfs with the shell alone, since the initramfs need not have cat or ls. */
+const DRACUT_REPORT_HOOK = `#!/bin/sh
+# ibft-lab: the iSCSI sessions the initramfs made, on the console (kernel log), before the root is mounted.
+# /tmp/iscsistarted-firmware is written by 95iscsi's handle_firmware after \`iscsiadm -m fw -l\`, and only there.
+if [ -e /tmp/iscsistarted-firmware ]; then ibft_lab_how="95iscsi firmware login"; else ibft_lab_how="no firmware login"; fi
+ibft_lab_found=
+for ibft_lab_s in /sys/class/iscsi_session/session*; do
+    [ -e "$ibft_lab_s/targetname" ] || continue
+    ibft_lab_n=\${ibft_lab_s##*session}
+    read -r ibft_lab_target < "$ibft_lab_s/targetname"
+    ibft_lab_portal=
+    for ibft_lab_c in /sys/class/iscsi_connection/connection"$ibft_lab_n":*; do
+        [ -e "$ibft_lab_c/persistent_address" ] || continue
+        read -r ibft_lab_addr < "$ibft_lab_c/persistent_address"
+        read -r ibft_lab_port < "$ibft_lab_c/persistent_port"
+        ibft_lab_portal="$ibft_lab_addr:$ibft_lab_port"
+    done
+    echo "<5>${DRACUT_REPORT_PREFIX} session$ibft_lab_n target=$ibft_lab_target portal=$ibft_lab_portal by=$ibft_lab_how" > /dev/kmsg
+    ibft_lab_found=1
+done
+[ -n "$ibft_lab_found" ] || echo "<5>${DRACUT_REPORT_PREFIX} no iSCSI session by=$ibft_lab_how" > /dev/kmsg
+unset ibft_lab_how ibft_lab_found ibft_lab_s ibft_lab_n ibft_lab_target ibft_lab_portal ibft_lab_c ibft_lab_addr ibft_lab_port
 `;
 
 /**
@@ -159,6 +181,10 @@ export const DRACUT_ISCSI_ROOT: OsImageRecipe = {
     'isc-dhcp-client',
     'iputils-arping',
     'procps',
+    // dracut's ibft_to_cmdline (40network/net-lib.sh) tests the table's NIC flags with awk's and(), which
+    // only gawk has: with minbase's mawk it prints "awk: line 2: function and never defined" and skips every
+    // iBFT NIC, so the network never comes up. gawk takes the awk alternative (its priority is higher).
+    'gawk',
     'zstd',
     'systemd-sysv',
     'udev',
@@ -170,7 +196,7 @@ export const DRACUT_ISCSI_ROOT: OsImageRecipe = {
   overlay: {
     '/etc/dracut.conf.d/50-ibft-lab.conf': { content: DRACUT_CONF, mode: 0o644 },
     '/usr/lib/dracut/modules.d/99ibft-lab-initrd/module-setup.sh': { content: DRACUT_IBFT_LAB_MODULE, mode: 0o755 },
-    '/usr/lib/dracut/modules.d/99ibft-lab-initrd/journal-to-console.conf': { content: DRACUT_JOURNAL_TO_CONSOLE, mode: 0o644 },
+    '/usr/lib/dracut/modules.d/99ibft-lab-initrd/ibft-lab-report.sh': { content: DRACUT_REPORT_HOOK, mode: 0o755 },
     '/etc/fstab': { content: 'LABEL=root / ext4 defaults,_netdev 0 1\n', mode: 0o644 },
     '/etc/hostname': { content: 'ibft-lab-os\n', mode: 0o644 },
     '/usr/local/sbin/ibft-lab-proof': { content: PROOF_SCRIPT, mode: 0o755 },
@@ -197,7 +223,8 @@ export const DRACUT_ISCSI_ROOT: OsImageRecipe = {
       'parse-ibft.sh',
       'sbin/dhclient',
       'open-iscsi/startup-checks.sh',
-      'journald.conf.d/ibft-lab-console.conf',
+      // inst_hook names it <priority>-<file>: hooks/pre-mount/99-ibft-lab-report.sh
+      'pre-mount/99-ibft-lab-report.sh',
       'iscsi_ibft.ko',
       'iscsi_tcp.ko',
       'virtio_net.ko',
