@@ -130,10 +130,14 @@ export function dracutBootExpectations(targetIqn: string): SerialExpectation[] {
     { name: 'dracut: firmware login', pattern: new RegExp(`${DRACUT_REPORT_PREFIX} session\\d+ target=${iqn} portal=\\S+ by=95iscsi firmware login`), withinSeconds: 120 },
     { name: 'root mounted', pattern: /EXT4-fs \(sd[a-z]2\): mounted filesystem/, withinSeconds: 120 },
     { name: 'systemd', pattern: /Welcome to (?!.*Initramfs).*Debian/, withinSeconds: 60 },
-    { name: 'proof: root', pattern: new RegExp(`${PROOF_PREFIX} root=`), withinSeconds: 90 },
+    // systemd → proof took 50 s, and more than 90 s once, under load averages of 24 and 25 (2 cores shared with
+    // other engineers' VMs); debian-iscsi-root's took 39 s in the same run. Why the dracut root is slower
+    // there is not established (the proof unit and its ordering are the same).
+    { name: 'proof: root', pattern: new RegExp(`${PROOF_PREFIX} root=`), withinSeconds: 180 },
     { name: 'proof: session', pattern: new RegExp(`${PROOF_PREFIX} session target=`), withinSeconds: 10 },
     { name: 'proof: done', pattern: `${PROOF_PREFIX} done`, withinSeconds: 10 },
-    // dracut's shutdown (back into the unpacked initramfs, iSCSI logout) took 80 s under load average 24.
+    // dracut's shutdown (dracut-shutdown.service unpacks the 25 MB initramfs into /run/initramfs on stop, and
+    // the machine returns into it to log out) took 80 s under load average 24.
     { name: 'power off', pattern: /reboot: Power down/, withinSeconds: 150 },
   ];
 }
