@@ -1,7 +1,8 @@
 // Real LIO in the appliance VM (QEMU TCG), reached over real SSH: apply from
 // empty, idempotent re-apply, small changes, validation before any command,
 // teardown that leaves a foreign target alone. One appliance for the file.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -13,6 +14,9 @@ import teardownTargetExecutor from '../src/executors/teardown-target/executor';
 import {
   applyDesiredState,
   connectSsh,
+  ensureRemoteImage,
+  ImageChanged,
+  sha256OfFile,
   HostKeyRejected,
   readLiveState,
   startAppliance,
@@ -257,6 +261,133 @@ describeVm('declarative LIO in the real appliance over SSH', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('a fileio backstore started from a local image (the upload an SSH target needs)', () => {
+    const IMAGE_LAB = 'imgtest';
+    const BACKING = '/var/tmp/imgtest-os.img';
+    const SOURCE = `${BACKING}.source`;
+    const CHAP_SECRET = 'img-secret-0001';
+    let dir: string;
+    let imagePath: string;
+
+    function imageState(sha256: string): DesiredStateInput {
+      return {
+        lab: IMAGE_LAB,
+        backstores: [{ kind: 'fileio', name: 'os', path: BACKING, image: { path: imagePath, sha256 } }],
+        targets: [{ tpgs: [{ attributes: { authentication: true }, luns: [{ index: 0, backstore: 'os' }], acls: [{ initiatorIqn: INITIATOR, mappedLuns: [{ index: 0, tpgLun: 0 }], chap: { userid: 'img-user', password: CHAP_SECRET } }] }] }],
+      };
+    }
+    const remoteSha = async (path: string) => (await transport.run(['sha256sum', path])).stdout.split(/\s+/)[0];
+    const remoteList = async () => (await transport.run(['sh', '-c', 'ls -a /var/tmp | grep imgtest || true'])).stdout.split('\n').filter(Boolean).sort();
+    /** Commands that streamed bytes to the machine (the upload's `cat > tmp`). */
+    const uploads = (calls: string[][]) => calls.filter((argv) => argv.join(' ').includes('cat > "$1"'));
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'ibft-lab-image-'));
+      imagePath = join(dir, 'os.img');
+      // 6 MiB of varied bytes (a cut transfer cannot hash the same) and a sparse tail.
+      const bytes = Buffer.alloc(6 * 1024 * 1024);
+      for (let i = 0; i < bytes.length; i += 4) bytes.writeUInt32LE((i * 2654435761) >>> 0, i);
+      writeFileSync(imagePath, bytes);
+      execFileSync('truncate', ['-s', '8M', imagePath]);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('an upload cut off half-way leaves nothing under the final name, and no record', async () => {
+      const sha256 = await sha256OfFile(imagePath);
+      const cut = await appliance!.connect();
+      let closed = false;
+      await expect(
+        ensureRemoteImage(cut, {
+          localPath: imagePath,
+          sha256,
+          remoteDir: '/var/tmp',
+          name: 'imgtest-os.img.source',
+          onProgress: (sent) => {
+            if (sent > 2 * 1024 * 1024 && !closed) {
+              closed = true;
+              void cut.close();
+            }
+          },
+        }),
+      ).rejects.toThrow(/connection was lost|closed|Not connected/i);
+      expect(closed).toBe(true);
+      const left = await remoteList();
+      expect(left).not.toContain('imgtest-os.img.source');
+      expect(left).not.toContain('imgtest-os.img.source.sha256');
+      // At most the temporary file, and never a whole one.
+      expect(left.every((f) => f.startsWith('.imgtest-os.img.source.partial-'))).toBe(true);
+    });
+
+    it('the first apply sends it once, verifies it on the machine, and serves a copy of it', async () => {
+      const sha256 = await sha256OfFile(imagePath);
+      const logs: string[] = [];
+      const t = counting(transport);
+      const report = await applyDesiredState(t, imageState(sha256), { log: (l) => logs.push(l) });
+      expect(report.commandsRun).toBeGreaterThan(0);
+      expect(uploads(t.calls)).toHaveLength(1);
+      expect(logs.join('\n')).toMatch(/image imgtest-os\.img\.source: sending 8\.0 MiB/);
+      // The cut-off upload's leftover is gone; the image, its record and the served copy are there.
+      expect(await remoteList()).toEqual(['imgtest-os.img', 'imgtest-os.img.source', 'imgtest-os.img.source.sha256']);
+      expect(await remoteSha(SOURCE)).toBe(sha256);
+      expect(await remoteSha(BACKING)).toBe(sha256);
+      const live = await readLiveState(targetcliSession(transport));
+      expect(live.storage_objects.find((o) => o.name === 'ibftlab_imgtest_os')).toMatchObject({ plugin: 'fileio', dev: BACKING, size: 8 * 1024 * 1024 });
+      expect(logs.join('\n')).not.toContain(CHAP_SECRET);
+    });
+
+    it('setup-target reuses it while it is unchanged: nothing sent, zero commands, even after the served copy was written to', async () => {
+      // An initiator writing to its disk changes the copy, never the image it came from.
+      expect((await transport.run(['sh', '-c', `printf written | dd of=${BACKING} bs=1 seek=100 conv=notrunc 2>/dev/null`])).code).toBe(0);
+      const sha256 = await sha256OfFile(imagePath);
+      const out = mkdtempSync(join(tmpdir(), 'ibft-lab-img-exec-'));
+      const printed: string[] = [];
+      const spy = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void printed.push(args.join(' ')));
+      try {
+        const endpointFile = join(out, 'endpoint.json');
+        writeEndpoint(endpointFile, appliance!.endpoint);
+        const ok = await setupTargetExecutor({ transport: 'appliance', endpointFile, config: imageState(sha256), waitTimeoutSeconds: 60, initiatorFile: join(out, 'initiator.json') }, { root: out, projectName: 'img-lab' } as ExecutorContext);
+        expect(ok).toEqual({ success: true });
+      } finally {
+        spy.mockRestore();
+        rmSync(out, { recursive: true, force: true });
+      }
+      expect(printed.join('\n')).toMatch(/image imgtest-os\.img\.source: already on .*not sent again/);
+      expect(printed.join('\n')).toMatch(/setup-target: 0 command\(s\)/);
+      expect(printed.join('\n')).not.toContain(CHAP_SECRET);
+      expect(await remoteSha(SOURCE)).toBe(sha256);
+    });
+
+    it('a changed local image is sent again and the backstore is made anew from it; a declared sha256 the file does not have is refused before anything is sent', async () => {
+      const before = await sha256OfFile(imagePath);
+      const fd = openSync(imagePath, 'r+');
+      writeSync(fd, Buffer.from('changed'), 0, 7, 4096);
+      closeSync(fd);
+      const after = await sha256OfFile(imagePath);
+      expect(after).not.toBe(before);
+
+      const stale = counting(transport);
+      await expect(applyDesiredState(stale, imageState(before))).rejects.toThrow(ImageChanged);
+      expect(uploads(stale.calls)).toHaveLength(0);
+      expect(stale.calls.some((argv) => argv[0] === 'targetcli' || argv.join(' ').includes('targetcli'))).toBe(false);
+
+      const logs: string[] = [];
+      const t = counting(transport);
+      const report = await applyDesiredState(t, imageState(after), { log: (l) => logs.push(l) });
+      expect(uploads(t.calls)).toHaveLength(1);
+      expect(report.planText).toMatch(/backstore os differs from its declaration/);
+      expect(await remoteSha(SOURCE)).toBe(after);
+      expect(await remoteSha(BACKING)).toBe(after);
+      const again = await applyDesiredState(transport, imageState(after));
+      expect(again.commandsRun).toBe(0);
+    });
+
+    it('teardown removes the served copy, the image and its record', async () => {
+      const report = await teardownLab(transport, IMAGE_LAB);
+      expect(report.removedFiles.sort()).toEqual([BACKING, SOURCE, `${SOURCE}.sha256`].sort());
+      expect(await remoteList()).toEqual([]);
+    });
   });
 
   it('teardown removes exactly what the lab owns, leaves the foreign target, and is idempotent', async () => {

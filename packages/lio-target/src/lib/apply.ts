@@ -3,7 +3,9 @@
 // teardown = the same with an empty desired state, then the backing files the
 // lab created. The ledger on the machine records what the lab owns.
 import type { LiveState } from './live-state';
-import { ownedBackstorePrefix, parseDesiredState, type ResolvedDesiredState } from './model';
+import { dirname, basename } from 'node:path';
+import { imageSourcePath, ownedBackstorePrefix, parseDesiredState, type FileioBackstore, type ResolvedDesiredState } from './model';
+import { ensureRemoteImage } from './remote-image';
 import { hostname } from 'node:os';
 import { ledgerPath, lockPath, parseLedger, type Ledger } from './ownership';
 import { formatPlan, plan, renderStep, type Plan } from './plan';
@@ -121,7 +123,8 @@ async function convergeLocked(transport: Transport, desired: ResolvedDesiredStat
   const started = Date.now();
   const log = options.log ?? (() => undefined);
   const session = targetcliSession(transport);
-  const ledger = await readLedger(transport, desired.lab);
+  let ledger = await readLedger(transport, desired.lab);
+  if (!options.dryRun) ledger = await ensureBackstoreImages(transport, desired, ledger, log);
   const live = await readLiveState(session);
   const first = plan(desired, live, ledger);
   const planText = formatPlan(first);
@@ -148,6 +151,12 @@ async function convergeLocked(transport: Transport, desired: ResolvedDesiredStat
     discoveryAuth: ledger.discoveryAuth || first.setsDiscoveryAuth,
   };
   await writeLedger(transport, owned);
+  if (first.copiesImages.length) {
+    await copyImages(transport, first.copiesImages, log);
+    // Only now: a copy that failed leaves the ledger saying the file still holds the old bytes.
+    owned.images = { ...owned.images, ...Object.fromEntries(first.copiesImages.map((b) => [b.name, b.image!.sha256])) };
+    await writeLedger(transport, owned);
+  }
 
   const lines = first.steps.map((step) => renderStep(step, true));
   if (options.persist) lines.push('saveconfig');
@@ -188,6 +197,44 @@ async function verify(session: TargetcliSession, desired: ResolvedDesiredState, 
   );
 }
 
+/**
+ * Each image-backed backstore's image on the machine (<path>.source), sent
+ * only when the machine does not hold these bytes yet. Recorded in the
+ * ledger before anything is sent, so teardown removes even a cut-off upload.
+ */
+async function ensureBackstoreImages(transport: Transport, desired: ResolvedDesiredState, ledger: Ledger, log: (line: string) => void): Promise<Ledger> {
+  const withImages = desired.backstores.filter((b): b is FileioBackstore => b.kind === 'fileio' && Boolean(b.image));
+  if (!withImages.length) return ledger;
+  const sources = withImages.flatMap((b) => [imageSourcePath(b), `${imageSourcePath(b)}.sha256`]);
+  const next: Ledger = { ...ledger, files: [...new Set([...ledger.files, ...sources])] };
+  if (next.files.length !== ledger.files.length) await writeLedger(transport, next);
+  for (const b of withImages) {
+    const source = imageSourcePath(b);
+    await ensureRemoteImage(transport, { localPath: b.image!.path, sha256: b.image!.sha256, remoteDir: dirname(source), name: basename(source), log });
+  }
+  return next;
+}
+
+/** The backing file of each (re)created image backstore: a copy of its source, made on the machine, renamed into place whole. */
+async function copyImages(transport: Transport, backstores: FileioBackstore[], log: (line: string) => void): Promise<void> {
+  for (const b of backstores) {
+    const started = Date.now();
+    const copy = await transport.run([
+      'sh',
+      '-c',
+      'cp --sparse=always -- "$1" "$2.partial" 2>/dev/null || cp -- "$1" "$2.partial" && mv -f -- "$2.partial" "$2"',
+      'sh',
+      imageSourcePath(b),
+      b.path,
+    ]);
+    if (copy.code !== 0) {
+      await transport.run(['rm', '-f', '--', `${b.path}.partial`]).catch(() => undefined);
+      throw new Error(`${transport.description}: copying ${imageSourcePath(b)} to ${b.path} failed (exit ${copy.code}): ${copy.stderr.trim()}`);
+    }
+    log(`backstore ${b.name}: ${b.path} copied from its image (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+}
+
 function hasOwnedBackstores(live: LiveState, lab: string): boolean {
   return live.storage_objects.some((o) => o.name.startsWith(ownedBackstorePrefix(lab)));
 }
@@ -214,6 +261,8 @@ export async function teardownLab(transport: Transport, lab: string, options: Ap
   if (ledger.files.length) {
     const rm = await transport.run(['rm', '-f', '--', ...ledger.files]);
     if (rm.code !== 0) throw new Error(`${transport.description}: removing ${ledger.files.join(', ')} failed: ${rm.stderr.trim()}`);
+    // Uploads of the lab's images that never finished (ensureRemoteImage's temporary names beside them).
+    await transport.run(['sh', '-c', 'for f; do rm -f -- "$(dirname -- "$f")/.$(basename -- "$f").partial-"*; done', 'sh', ...ledger.files.filter((f) => f.endsWith('.source'))]);
   }
   await transport.run(['rm', '-f', '--', ledgerPath(lab)]);
   return { ...result, removedFiles: ledger.files };

@@ -9,12 +9,14 @@ export const ledgerSchema = z.object({
   targets: z.array(z.string()).default([]),
   files: z.array(z.string()).default([]),
   discoveryAuth: z.boolean().default(false),
+  /** Image-backed backstore → sha256 of the image its backing file was copied from. */
+  images: z.record(z.string(), z.string()).default({}),
 });
 
 export type Ledger = z.output<typeof ledgerSchema>;
 
 export function emptyLedger(lab: string): Ledger {
-  return { lab, targets: [], files: [], discoveryAuth: false };
+  return { lab, targets: [], files: [], discoveryAuth: false, images: {} };
 }
 
 /** Where the ledger lives on the target machine. */

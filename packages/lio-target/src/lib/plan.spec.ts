@@ -158,3 +158,41 @@ describe('plan: a block backstore (an appliance disk, /dev/vda)', () => {
     expect(() => parseDesiredState({ lab: 'oslun', backstores: [{ kind: 'block', name: 'os', device: '/dev/vd a' }] })).toThrow(/backstores\[0\]\.device/);
   });
 });
+
+describe('a fileio backstore started from a local image', () => {
+  const sha = (c: string) => c.repeat(64);
+  const state = (sha256: string) =>
+    parseDesiredState({
+      lab: 'img',
+      backstores: [{ kind: 'fileio', name: 'os', path: '/var/tmp/img-os.img', image: { path: '/images/os.img', sha256 } }],
+      targets: [{ tpgs: [{ luns: [{ index: 0, backstore: 'os' }] }] }],
+    });
+  const live = (dev: string) =>
+    parseLiveState(JSON.stringify({ storage_objects: [{ name: 'ibftlab_img_os', plugin: 'fileio', dev, size: 8388608, write_back: false }], targets: [], fabric_modules: [] }));
+
+  it('is created from the copied file at its own size (no size=, no sparse=) and names itself for the copy', () => {
+    const p = plan(state(sha('a')), EMPTY_LIVE_STATE, emptyLedger('img'));
+    expect(renderStep(p.steps[0])).toBe('/backstores/fileio create name=ibftlab_img_os file_or_dev=/var/tmp/img-os.img write_back=false');
+    expect(p.copiesImages.map((b) => b.name)).toEqual(['os']);
+    expect(p.createsFiles).toEqual(['/var/tmp/img-os.img']);
+  });
+
+  it('is the same while the ledger says its file was copied from these bytes, and made anew from other bytes', () => {
+    const ledger = { ...emptyLedger('img'), images: { os: sha('a') } };
+    const same = plan(state(sha('a')), live('/var/tmp/img-os.img'), ledger).steps.filter((s) => s.path.startsWith('/backstores'));
+    expect(same).toEqual([]);
+    const changed = plan(state(sha('b')), live('/var/tmp/img-os.img'), ledger);
+    expect(changed.steps.filter((s) => s.path.startsWith('/backstores')).map((s) => `${s.command} ${s.reason}`)).toEqual([
+      'delete backstore os differs from its declaration',
+      'create backstore os is missing',
+    ]);
+    expect(changed.copiesImages.map((b) => b.name)).toEqual(['os']);
+  });
+
+  it('rejects a size beside an image, a missing size without one, and a sha256 that is not one', () => {
+    const base = { lab: 'img', backstores: [{ kind: 'fileio', name: 'os', path: '/var/tmp/x.img', image: { path: '/i.img', sha256: sha('a') }, sizeMiB: 8 }] };
+    expect(() => parseDesiredState(base)).toThrow(/backstores\[0\]\.sizeMiB: must be left out with image/);
+    expect(() => parseDesiredState({ lab: 'img', backstores: [{ kind: 'fileio', name: 'os', path: '/var/tmp/x.img' }] })).toThrow(/backstores\[0\]\.sizeMiB: is required \(or image/);
+    expect(() => parseDesiredState({ lab: 'img', backstores: [{ kind: 'fileio', name: 'os', path: '/var/tmp/x.img', image: { path: '/i.img', sha256: 'ABC' } }] })).toThrow(/backstores\[0\]\.image\.sha256: must be 64 lowercase hex/);
+  });
+});

@@ -3,7 +3,7 @@
 // the lab's ledger. Deletions come first (targets, then backstores), then
 // creations in dependency order: backstores, targets, TPGs, portals, LUNs,
 // ACLs, mapped LUNs, auth, attributes, enable.
-import { ownedBackstoreName, ownedBackstorePrefix, rtslibPlugin, type Backstore, type ResolvedDesiredState } from './model';
+import { ownedBackstoreName, ownedBackstorePrefix, rtslibPlugin, type Backstore, type FileioBackstore, type ResolvedDesiredState } from './model';
 import type { LiveState, LiveTarget, LiveTpg } from './live-state';
 import type { Ledger } from './ownership';
 
@@ -28,6 +28,8 @@ export interface Plan {
   /** Targets and backing files this plan creates (to record in the ledger). */
   createsTargets: string[];
   createsFiles: string[];
+  /** Image-backed fileio backstores this plan (re)creates: apply copies each one's image to its path first. */
+  copiesImages: FileioBackstore[];
   deletesTargets: string[];
   setsDiscoveryAuth: boolean;
 }
@@ -41,12 +43,17 @@ function arg(key: string, value: string | number | boolean, secret = false): Pla
   return { key, value: String(value), secret };
 }
 
-function sameBackstore(want: Backstore, liveName: string, live: LiveState): boolean | undefined {
+function sameBackstore(want: Backstore, liveName: string, live: LiveState, ledger: Ledger): boolean | undefined {
   const so = live.storage_objects.find((o) => o.name === liveName);
   if (!so) return undefined;
   // rtslib-fb 2.1.7x dumps ramdisks as "ramdisk", older ones as "rd_mcp".
   if (so.plugin !== want.kind && so.plugin !== rtslibPlugin(want.kind)) return false;
-  if (want.kind === 'fileio') return so.dev === want.path && so.size === want.sizeMiB * MIB && Boolean(so.write_back) === want.writeBack;
+  if (want.kind === 'fileio') {
+    const sameFile = so.dev === want.path && Boolean(so.write_back) === want.writeBack;
+    // An image-backed file is the image's copy: the same while the ledger says it was copied from these bytes.
+    if (want.image) return sameFile && ledger.images[want.name] === want.image.sha256;
+    return sameFile && so.size === (want.sizeMiB ?? 0) * MIB;
+  }
   if (want.kind === 'block') return so.dev === want.device;
   return so.size === want.sizeMiB * MIB;
 }
@@ -55,7 +62,10 @@ function createBackstoreStep(lab: string, want: Backstore): PlanStep {
   const name = ownedBackstoreName(lab, want.name);
   const args =
     want.kind === 'fileio'
-      ? [arg('name', name), arg('file_or_dev', want.path), arg('size', `${want.sizeMiB}M`), arg('sparse', want.sparse), arg('write_back', want.writeBack)]
+      ? want.image
+        ? // The file exists (apply copied the image there): targetcli takes its size.
+          [arg('name', name), arg('file_or_dev', want.path), arg('write_back', want.writeBack)]
+        : [arg('name', name), arg('file_or_dev', want.path), arg('size', `${want.sizeMiB}M`), arg('sparse', want.sparse), arg('write_back', want.writeBack)]
       : want.kind === 'block'
         ? [arg('name', name), arg('dev', want.device)]
         : [arg('name', name), arg('size', `${want.sizeMiB}M`)];
@@ -84,7 +94,7 @@ export function plan(desired: ResolvedDesiredState, live: LiveState, ledger: Led
   const prefix = ownedBackstorePrefix(lab);
   const owned = new Set(ledger.targets);
   const steps: PlanStep[] = [];
-  const result: Plan = { steps, createsTargets: [], createsFiles: [], deletesTargets: [], setsDiscoveryAuth: false };
+  const result: Plan = { steps, createsTargets: [], createsFiles: [], copiesImages: [], deletesTargets: [], setsDiscoveryAuth: false };
 
   // Refuse, before any command, to adopt a target someone else made.
   for (const t of desired.targets) {
@@ -111,7 +121,7 @@ export function plan(desired: ResolvedDesiredState, live: LiveState, ledger: Led
     if (!so.name.startsWith(prefix)) continue;
     const want = desiredByLiveName.get(so.name);
     const kind = so.plugin === 'rd_mcp' ? 'ramdisk' : so.plugin;
-    if (!want || sameBackstore(want, so.name, live) === false) {
+    if (!want || sameBackstore(want, so.name, live, ledger) === false) {
       // Delete its LUNs in owned targets first: targetcli's tree keeps a stale
       // lunN node when the backstore goes first, and a later "create lun=N" fails.
       for (const lt of live.targets.filter((t) => owned.has(t.wwn) && desiredIqns.has(t.wwn))) {
@@ -127,9 +137,10 @@ export function plan(desired: ResolvedDesiredState, live: LiveState, ledger: Led
   }
   for (const want of desired.backstores) {
     const liveName = ownedBackstoreName(lab, want.name);
-    if (sameBackstore(want, liveName, live) !== true) {
+    if (sameBackstore(want, liveName, live, ledger) !== true) {
       steps.push(createBackstoreStep(lab, want));
       if (want.kind === 'fileio') result.createsFiles.push(want.path);
+      if (want.kind === 'fileio' && want.image) result.copiesImages.push(want);
     }
   }
   const backstoreOf = (name: string) => desired.backstores.find((x) => x.name === name)!;

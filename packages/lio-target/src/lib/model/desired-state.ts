@@ -9,14 +9,30 @@ const chapCredentials = z.object({
   password: chapSecret.describe('CHAP secret (12+ characters; never logged)'),
 });
 
-const fileioBackstore = z.object({
-  kind: z.literal('fileio'),
-  name: objectName.describe('Backstore name within the lab'),
-  path: safePath.describe('Backing file on the target machine'),
-  sizeMiB: z.number().int().positive().describe('Size of the backing file in MiB'),
-  sparse: z.boolean().default(true).describe('Create the backing file sparse'),
-  writeBack: z.boolean().default(false).describe('Use the page cache (write-back) instead of write-through'),
-});
+/** A local image a fileio backstore starts from (uploaded to the machine once, see remote-image.ts). */
+const backstoreImage = z
+  .object({
+    path: z.string().min(1).describe('The image file on this machine (raw); read only, never written'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (sha256sum of the image)').describe('sha256 of the image: what the machine must hold'),
+  })
+  .strict();
+
+const fileioBackstore = z
+  .object({
+    kind: z.literal('fileio'),
+    name: objectName.describe('Backstore name within the lab'),
+    path: safePath.describe('Backing file on the target machine'),
+    sizeMiB: z.number().int().positive().optional().describe('Size of the backing file in MiB (with image: the image\'s size, leave out)'),
+    sparse: z.boolean().default(true).describe('Create the backing file sparse'),
+    writeBack: z.boolean().default(false).describe('Use the page cache (write-back) instead of write-through'),
+    image: backstoreImage
+      .optional()
+      .describe('Start from this local image: uploaded once beside path (<path>.source, checked by sha256, reused while unchanged) and copied to path when the backstore is made'),
+  })
+  .superRefine((b, ctx) => {
+    if (b.image && b.sizeMiB !== undefined) ctx.addIssue({ code: 'custom', path: ['sizeMiB'], message: 'must be left out with image (the backing file is the image, at its own size)' });
+    if (!b.image && b.sizeMiB === undefined) ctx.addIssue({ code: 'custom', path: ['sizeMiB'], message: 'is required (or image: a local image to start from)' });
+  });
 
 const blockBackstore = z.object({
   kind: z.literal('block'),
@@ -117,6 +133,12 @@ export const desiredStateSchema = z
 export type DesiredStateInput = z.input<typeof desiredStateSchema>;
 export type DesiredState = z.output<typeof desiredStateSchema>;
 export type Backstore = z.output<typeof backstoreSchema>;
+export type FileioBackstore = Extract<Backstore, { kind: 'fileio' }>;
+
+/** Where a fileio backstore's image is kept on the machine: beside its backing file, which is copied from it. */
+export function imageSourcePath(backstore: FileioBackstore): string {
+  return `${backstore.path}.source`;
+}
 export type ChapCredentials = z.output<typeof chapCredentials>;
 
 /** A stable target IQN for a lab's n-th target, so re-runs find the same object. */

@@ -132,8 +132,17 @@ export async function connectSsh(input: SshTransportOptions): Promise<Transport>
               stderr: Buffer.concat(err).toString('utf8'),
             });
           });
-          if (runOptions.stdin !== undefined) stream.end(runOptions.stdin);
-          else stream.end();
+          const stdin = runOptions.stdin;
+          if (typeof stdin === 'string') stream.end(stdin);
+          else if (stdin) {
+            // A source that fails mid-way must not look like a short, complete input: close the
+            // channel without EOF so the command sees no clean end (and the caller gets the error).
+            stdin.once('error', (failure) => {
+              stream.destroy();
+              reject(new Error(`${description}: the stream piped to \`${argv[0]}\` failed: ${failure.message}`));
+            });
+            stdin.pipe(stream);
+          } else stream.end();
         });
       });
     },

@@ -1,6 +1,7 @@
 // How lio-target reaches the machine that runs LIO: a command runner with
 // argv semantics. Both transports run commands as root (`sudo -n` otherwise),
 // in the C locale with a dumb terminal so targetcli prints no colours.
+import type { Readable } from 'node:stream';
 
 export interface CommandResult {
   code: number;
@@ -9,8 +10,11 @@ export interface CommandResult {
 }
 
 export interface RunOptions {
-  /** Bytes for the command's stdin (targetcli scripts go here, never in argv). */
-  stdin?: string;
+  /**
+   * Bytes for the command's stdin (targetcli scripts go here, never in argv),
+   * or a stream piped to it (a file upload: `cat > tmp`), ended when the stream ends.
+   */
+  stdin?: string | Readable;
 }
 
 export interface Transport {

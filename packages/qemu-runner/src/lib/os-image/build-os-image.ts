@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runHostCommand } from '../guest/run-command';
 import { diskLayout, grubConfig, GRUB_MODULES, idsFromKey, sfdiskScript, type DiskLayout, type GrubPlatform } from './layout';
-import type { OsImageRecipe } from './recipes';
+import { INITRAMFS_TOOLS_CHECK, type OsImageRecipe } from './recipes';
 
 export const GRUB_LIB_DIR = '/usr/lib/grub';
 
@@ -163,11 +163,12 @@ export async function buildOsImage(options: BuildOsImageOptions): Promise<BuiltO
   writeOverlay(recipe, overlay);
 
   const initrdListing = join(dir, 'initrd-listing.txt');
+  const initrdCheck = recipe.initrdCheck ?? INITRAMFS_TOOLS_CHECK;
   const hooks = [
     `sync-in ${overlay} /`,
     ...recipe.customize.map((argv) => `chroot "$1" ${argv.map(sh).join(' ')}`),
-    // What the initramfs holds, read with the root's own lsinitramfs (the host need not have initramfs-tools).
-    `chroot "$1" sh -c 'lsinitramfs /boot/initrd.img-*' > ${sh(initrdListing)}`,
+    // What the initramfs holds, read with the root's own lister (the host need not have initramfs-tools or dracut).
+    `chroot "$1" sh -c ${sh(initrdCheck.list)} > ${sh(initrdListing)}`,
   ];
   log(`os-image ${key}: mmdebstrap ${recipe.suite} (${recipe.variant}, ${recipe.include.length} packages on top)`);
   // Under setpriv --pdeathsig: a builder killed outright takes mmdebstrap with it (it unmounts and cleans up on
@@ -185,7 +186,7 @@ export async function buildOsImage(options: BuildOsImageOptions): Promise<BuiltO
     recipe.suite,
     rootfs,
     ...hostAptSources(),
-  ]);
+  ], { env: recipe.installEnv });
   const rootfsSeconds = (Date.now() - started) / 1000;
   const left = mountsUnder(rootfs);
   if (left.length) throw new Error(`mmdebstrap left ${left.join(', ')} mounted`);
@@ -200,10 +201,10 @@ export async function buildOsImage(options: BuildOsImageOptions): Promise<BuiltO
   if (!existsSync(join(rootfs, initrdPath))) throw new Error(`the root has no ${initrdPath} (update-initramfs did not run?)`);
   const initrdBytes = statSync(join(rootfs, initrdPath)).size;
   const kernelBytes = statSync(join(rootfs, kernelPath)).size;
-  // An initramfs without open-iscsi's script or the iBFT module cannot log in: say so now, not after a boot.
+  // An initramfs without its iSCSI login or the iBFT module cannot log in: say so now, not after a boot.
   const listing = readFileSync(initrdListing, 'utf8');
-  for (const needed of ['scripts/local-top/iscsi', 'sbin/iscsistart', 'iscsi_ibft.ko', 'virtio_net.ko']) {
-    if (!listing.includes(needed)) throw new Error(`${initrdPath} holds no ${needed}; check the recipe's overlay (/etc/iscsi/iscsi.initramfs, /etc/initramfs-tools/modules)`);
+  for (const needed of initrdCheck.mustHold) {
+    if (!listing.includes(needed)) throw new Error(`${initrdPath} holds no ${needed}; ${initrdCheck.hint}`);
   }
   rmSync(initrdListing, { force: true });
   log(`os-image ${key}: root ${rootfsSeconds.toFixed(1)} s, kernel ${kernelVersion}, initrd ${(initrdBytes / 1e6).toFixed(1)} MB, ${packages.length} packages`);

@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DEBIAN_ISCSI_ROOT,
+  DRACUT_ISCSI_ROOT,
+  DRACUT_REPORT_PREFIX,
+  INITRAMFS_TOOLS_CHECK,
   diskLayout,
   grubConfig,
   idsFromKey,
@@ -112,7 +115,7 @@ describe('the debian-iscsi-root recipe', () => {
     expect(osImageRecipe('debian-iscsi-root')).toBe(DEBIAN_ISCSI_ROOT);
     expect(DEBIAN_ISCSI_ROOT.include).toEqual(expect.arrayContaining(['linux-image-cloud-amd64', 'open-iscsi', 'initramfs-tools', 'systemd-sysv', 'udev']));
     for (const manager of ['ifupdown', 'network-manager', 'systemd-networkd', 'netplan.io', 'connman']) expect(DEBIAN_ISCSI_ROOT.include).not.toContain(manager);
-    expect(() => osImageRecipe('fedora')).toThrow(/unknown OS image recipe "fedora"; known: debian-iscsi-root/);
+    expect(() => osImageRecipe('fedora')).toThrow(/unknown OS image recipe "fedora"; known: debian-iscsi-root, dracut-iscsi-root/);
   });
 
   it('makes the initramfs log in from the iBFT and mount the root by label', () => {
@@ -145,6 +148,56 @@ describe('the debian-iscsi-root recipe', () => {
     try {
       writeFileSync(join(dir, 'proof.sh'), PROOF_SCRIPT);
       expect(() => execFileSync('sh', ['-n', join(dir, 'proof.sh')])).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the dracut-iscsi-root recipe', () => {
+  const r = DRACUT_ISCSI_ROOT;
+  const MODULE = '/usr/lib/dracut/modules.d/99ibft-lab-initrd';
+
+  it('builds its initramfs with dracut, not initramfs-tools, with what network-legacy needs and no network manager', () => {
+    expect(osImageRecipe('dracut-iscsi-root')).toBe(r);
+    expect(r.include).toEqual(expect.arrayContaining(['linux-image-cloud-amd64', 'dracut', 'dracut-network', 'open-iscsi', 'isc-dhcp-client', 'iputils-arping', 'procps', 'gawk']));
+    for (const absent of ['initramfs-tools', 'ifupdown', 'network-manager', 'systemd-networkd', 'netplan.io', 'connman', 'dbus']) expect(r.include).not.toContain(absent);
+    // Debian's dracut kernel hook builds nothing while the packages install; the customize step builds the one it boots.
+    expect(r.installEnv).toEqual({ INITRD: 'No' });
+    expect(r.customize[r.customize.length - 1]).toEqual(['dracut', '--force', '--regenerate-all']);
+  });
+
+  it('names no target on the kernel command line: dracut takes it from the iBFT', () => {
+    expect(r.kernelCmdline).toBe('root=LABEL=root ro console=ttyS0,115200 rd.iscsi.firmware=1 rd.iscsi.ibft=1');
+    expect(r.kernelCmdline).not.toMatch(/netroot|iqn\.|ip=/);
+  });
+
+  it('configures a generic dracut initramfs with its iSCSI and iBFT network modules and its own module', () => {
+    const conf = r.overlay['/etc/dracut.conf.d/50-ibft-lab.conf'].content;
+    expect(conf).toContain('hostonly="no"');
+    expect(conf).toMatch(/add_dracutmodules\+=" iscsi network-legacy ibft-lab-initrd "/);
+    const setup = r.overlay[`${MODULE}/module-setup.sh`];
+    expect(setup.mode).toBe(0o755);
+    expect(setup.content).toContain('/lib/open-iscsi/startup-checks.sh');
+    expect(setup.content).toContain('inst_hook pre-mount 99 "$moddir/ibft-lab-report.sh"');
+    expect(r.initrdCheck?.list).toBe('lsinitrd /boot/initrd.img-*');
+    expect(r.initrdCheck?.mustHold).toEqual(expect.arrayContaining(['sbin/iscsiroot', 'parse-ibft.sh', 'open-iscsi/startup-checks.sh', 'pre-mount/99-ibft-lab-report.sh', 'iscsi_ibft.ko']));
+    expect(DEBIAN_ISCSI_ROOT.initrdCheck).toBeUndefined();
+    expect(INITRAMFS_TOOLS_CHECK.mustHold).toContain('sbin/iscsistart');
+  });
+
+  it('has a module bash accepts and a report hook sh accepts, which prints sessions, never a secret (checked, not run)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-dracut-'));
+    try {
+      writeOverlay(r, dir);
+      expect(() => execFileSync('bash', ['-n', join(dir, MODULE, 'module-setup.sh')])).not.toThrow();
+      const hook = join(dir, MODULE, 'ibft-lab-report.sh');
+      expect(() => execFileSync('sh', ['-n', hook])).not.toThrow();
+      const text = readFileSync(hook, 'utf8');
+      expect(text).toContain(`${DRACUT_REPORT_PREFIX} session`);
+      expect(text).toContain('/tmp/iscsistarted-firmware');
+      // It reads sysfs only: iscsiadm -m fw would print the table's CHAP secret with the rest.
+      expect(text).not.toMatch(/^\s*[^\s#].*iscsiadm|password|chap|auth/im);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
