@@ -40,6 +40,17 @@ const osImageCached = existsSync(join(workspaceCacheDir(), 'os-images')) && read
 const runOsImageLabs = !osImageSkip || osImageCached;
 if (!runOsImageLabs) console.log(`labs e2e: ${osImageLabs.join(', ')} left out: no OS image is cached and none can be built here (${osImageSkip})`);
 const labNames = runOsImageLabs ? allLabNames : allLabNames.filter((name) => !osImageLabs.includes(name));
+/** The OS recipes the labs that run name (each built or taken from the workspace cache once). */
+const osImageRecipes = [
+  ...new Set(
+    labNames
+      .filter((name) => osImageLabs.includes(name))
+      .flatMap((name) => {
+        const lab = readLab(join(root, 'labs', name, 'lab.json'));
+        return isTableLab(lab) ? [] : lab.luns.flatMap((lun) => (lun.image && typeof lun.image === 'object' ? [lun.image.os] : []));
+      }),
+  ),
+];
 
 function skipReason(): string | undefined {
   if (!existsSync('/usr/bin/qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed (bash tools/setup)';
@@ -101,11 +112,11 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
     // The OS image (a Debian root, 1-2 minutes of mmdebstrap) is the one entry this test does not build in the
     // empty cache: its build has tests of its own (qemu-runner's os-image.spec). It is built in
     // (or taken from) the workspace cache and hard-linked in: the appliance opens it copy-on-write, never writing it.
-    if (labNames.some((name) => osImageLabs.includes(name))) {
-      const image = await ensureOsImage({ cacheDir: workspaceCacheDir(), recipe: 'debian-iscsi-root', log: (line) => console.log(line) });
+    for (const recipe of osImageRecipes) {
+      const image = await ensureOsImage({ cacheDir: workspaceCacheDir(), recipe, log: (line) => console.log(line) });
       linkOsImage(image, cache);
     }
-  }, 600_000);
+  }, 1_200_000);
   afterAll(() => {
     rmSync(cache, { recursive: true, force: true });
     rmSync(nxCache, { recursive: true, force: true });
