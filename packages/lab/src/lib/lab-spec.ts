@@ -6,7 +6,7 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { NICS, PLATFORMS, sourceSchema } from '@ibft-lab/ipxe-builder';
 import { CONSUMER_CHOICES, DEFAULT_REQUIRED_CONSUMERS } from '@ibft-lab/qemu-runner';
-import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, networkSchema, secretRefSchema } from '@ibft-lab/script-gen';
+import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, keepingLeaseNetworkSchema, secretRefSchema } from '@ibft-lab/script-gen';
 import { labBootSchema } from './boot-spec';
 
 /** Lab names become Nx project names, LIO object names and part of the derived target IQN. */
@@ -160,7 +160,7 @@ export const labSpecSchema = z
       })
       .strict()
       .describe('The iSCSI initiator: iPXE in the QEMU guest.'),
-    network: networkSchema.prefault({ mode: 'dhcp' }),
+    network: keepingLeaseNetworkSchema.prefault({ mode: 'dhcp' }),
     firmware: labFirmwareSchema.prefault({}),
     target: labTargetSchema.prefault({ kind: 'appliance' }),
     targetIqn: iscsiNameSchema.optional().describe('Target IQN; default iqn.2024-01.org.ibft-lab:<name>.'),
