@@ -82,11 +82,13 @@ describeVm('the LIO appliance cache entry', () => {
       const transport = await restored.connect();
       expect((await transport.run(['targetcli', 'ls', '/', '1'])).code).toBe(0);
       const guestClock = Number((await transport.run(['date', '+%s'])).stdout.trim());
+      await restored.vm.waitForSerial('ibft-lab appliance: restored', { deadlineMs: 10_000 });
       expect(Math.abs(guestClock - Date.now() / 1000)).toBeLessThan(60);
     } finally {
       await restored.stop();
     }
-    expect(lines.join('\n')).toMatch(/restored from its saved state/);
+    expect(lines).toContain('LIO appliance: restoring its saved state');
+    expect(lines).toContain('[lio-appliance] ibft-lab appliance: restored');
 
     // Cut the state in half, as a full disk would leave it.
     const file = join(stateDir, state, 'state.bin');

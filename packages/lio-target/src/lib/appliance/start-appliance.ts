@@ -13,11 +13,16 @@ import { discardSavedState, hasSavedState, restoreApplianceState, saveApplianceS
 
 export const APPLIANCE_SERIAL_PREFIX = '[lio-appliance] ';
 
+/** What a restored appliance writes to its console once it answered SSH (it has no boot to show). */
+export const APPLIANCE_RESTORED_MARKER = 'ibft-lab appliance: restored';
+
 /** The appliance's console as a person follows it (calmLog): kernel up, ready. */
 export const APPLIANCE_PHASES: ConsolePhase[] = [
   { pattern: /Linux version (\S+)/, label: (m) => `Linux ${m[1]} booting` },
   { pattern: new RegExp(APPLIANCE_READY_MARKER), label: () => 'ready' },
+  { pattern: new RegExp(APPLIANCE_RESTORED_MARKER), label: () => 'restored from its saved state, ready' },
 ];
+
 export const APPLIANCE_ERRORS = [/Kernel panic/, /ibft-lab appliance: .*failed/, /Call Trace/];
 
 /**
@@ -132,12 +137,11 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
 
   const stateEntry = options.savedState === false ? undefined : savedStatePath(cacheDir, image.key, spec);
   if (stateEntry && hasSavedState(stateEntry)) {
-    const begun = Date.now();
     let vm: QemuVm | undefined;
+    log('LIO appliance: restoring its saved state');
     try {
       vm = await restoreApplianceState(spec, stateEntry, { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal, deadlineMs: 60_000 });
       await declaredReady(connect, Math.min(deadline, Date.now() + 30_000));
-      log(`LIO appliance: restored from its saved state (${((Date.now() - begun) / 1000).toFixed(1)} s)`);
       return running(vm, 'restored');
     } catch (error) {
       await vm?.stop();
@@ -180,7 +184,7 @@ async function declaredReady(connect: () => Promise<Transport>, deadline: number
     try {
       const t = await connect();
       try {
-        const result = await t.run(['date', '-u', '-s', `@${Math.round(Date.now() / 1000)}`]);
+        const result = await t.run(['sh', '-c', `date -u -s "@$1" >/dev/null && echo "${APPLIANCE_RESTORED_MARKER}" > /dev/console`, 'sh', String(Math.round(Date.now() / 1000))]);
         if (result.code !== 0) throw new Error(`date -s exit ${result.code}: ${result.stderr.trim()}`);
         return;
       } finally {
