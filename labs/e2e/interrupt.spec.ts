@@ -93,10 +93,10 @@ interface Phase {
 const READY = /^lab: ready$/m;
 const phases: Phase[] = [
   {
-    name: 'the LIO appliance booting (target-vm started, before ready)',
+    name: 'the LIO appliance starting (target-vm booting it or restoring its saved state, before ready)',
     reached(output) {
-      if (READY.test(output)) throw new Error('the appliance was ready before its boot was seen');
-      return output.includes('> nx run lab:target-vm') && /^lab: \[lio-appliance\] /m.test(output);
+      if (READY.test(output)) throw new Error('the appliance was ready before its start was seen');
+      return output.includes('> nx run lab:target-vm') && /^lab: (\[lio-appliance\] |LIO appliance: restoring its saved state)/m.test(output);
     },
   },
   {

@@ -18,6 +18,7 @@ import {
   ImageChanged,
   sha256OfFile,
   HostKeyRejected,
+  parseLiveState,
   readLiveState,
   startAppliance,
   targetcliSession,
@@ -131,22 +132,28 @@ describeVm('declarative LIO in the real appliance over SSH', () => {
     expect(spy.calls).toEqual([]);
   });
 
-  it('applies from empty in one piped targetcli script and verifies', async () => {
+  it('applies from empty in one targetcli start (the piped script; reading and verifying go to rtslib) and verifies', async () => {
     const report = await applyDesiredState(transport, desired);
     expect(report.commandsRun).toBeGreaterThan(5);
-    expect(report.targetcliStarts).toBe(3); // read, apply, verify
+    expect(report.targetcliStarts).toBe(1);
     expect(report.planText).not.toContain('lab-secret-0001');
-    const live = await readLiveState(targetcliSession(transport));
+    const session = targetcliSession(transport);
+    const live = await readLiveState(session);
+    expect(session.starts).toBe(0);
+    // rtslib's read is what targetcli saveconfig writes.
+    const saved = await transport.run(['sh', '-c', 'f=$(mktemp) && targetcli saveconfig "$f" >/dev/null && cat "$f"; rm -f "$f"']);
+    expect(saved.code).toBe(0);
+    expect(live).toEqual(parseLiveState(saved.stdout));
     expect(ours(live)).toEqual({ backstores: ['ibftlab_apptest_disk', 'ibftlab_apptest_scratch'], targets: ['iqn.2024-01.org.ibft-lab:apptest'] });
     const acl = live.targets.find((t) => t.wwn === 'iqn.2024-01.org.ibft-lab:apptest')!.tpgs[0].node_acls[0];
     expect(acl).toMatchObject({ node_wwn: INITIATOR, chap_userid: 'lab-user', chap_mutual_userid: 'lab-target' });
     expect([...acl.mapped_luns].sort((a, b) => a.index - b.index).map((m) => [m.index, m.tpg_lun, m.write_protect])).toEqual([[0, 0, false], [1, 1, true]]);
   });
 
-  it('re-applies with zero commands and one targetcli start', async () => {
+  it('re-applies with zero commands and no targetcli start', async () => {
     const report = await applyDesiredState(transport, desired);
     expect(report.commandsRun).toBe(0);
-    expect(report.targetcliStarts).toBe(1);
+    expect(report.targetcliStarts).toBe(0);
     expect((await targetStatus(transport, desired)).inSync).toBe(true);
   });
 

@@ -1,9 +1,10 @@
 // The appliance's cache entry under the faults a fresh clone meets: its first
 // build killed with SIGKILL half-way (the next run must not use the half), and
 // an entry whose client key was replaced (the run must fail at once, naming
-// the key, instead of retrying SSH until its deadline).
+// the key, instead of retrying SSH until its deadline). The saved state of the
+// booted appliance: restored by the next start, and a broken one replaced.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { liveVmCount, workspaceCacheDir } from '@ibft-lab/qemu-runner';
@@ -65,6 +66,46 @@ describeVm('the LIO appliance cache entry', () => {
     expect(lines.join('\n')).toMatch(/taking over .*\.lock from pid \d+ .*which is gone/);
     expect(lines.filter((line) => line.startsWith('building LIO appliance'))).toHaveLength(1);
     expect(readdirSync(applianceDir).filter((name) => name.includes('.staging-') || name.endsWith('.lock'))).toEqual([]);
+    expect(liveVmCount()).toBe(0);
+  });
+
+  it('the first start saved the booted appliance: the next restores it (same host key, the host clock); a broken state falls back to a boot and is saved again', async () => {
+    const stateDir = join(cache, 'lio-appliance-state');
+    const [state] = readdirSync(stateDir).filter((name) => /^[0-9a-f]{16}$/.test(name));
+    expect(state).toBeDefined();
+    const lines: string[] = [];
+    const restored = await startAppliance({ cacheDir: cache, log: (line) => lines.push(line), readyDeadlineMs: 300_000 });
+    try {
+      expect(restored.start).toBe('restored');
+      // The saved state is entered by migration: the kernel's boot is not on this console.
+      expect(restored.vm.serialText()).not.toContain('Linux version');
+      const transport = await restored.connect();
+      expect((await transport.run(['targetcli', 'ls', '/', '1'])).code).toBe(0);
+      const guestClock = Number((await transport.run(['date', '+%s'])).stdout.trim());
+      await restored.vm.waitForSerial('ibft-lab appliance: restored', { deadlineMs: 10_000 });
+      expect(Math.abs(guestClock - Date.now() / 1000)).toBeLessThan(60);
+    } finally {
+      await restored.stop();
+    }
+    expect(lines).toContain('LIO appliance: restoring its saved state');
+    expect(lines).toContain('[lio-appliance] ibft-lab appliance: restored');
+
+    // Cut the state in half, as a full disk would leave it.
+    const file = join(stateDir, state, 'state.bin');
+    truncateSync(file, Math.floor(statSync(file).size / 2));
+    lines.length = 0;
+    const booted = await startAppliance({ cacheDir: cache, log: (line) => lines.push(line), readyDeadlineMs: 300_000 });
+    try {
+      expect(booted.start).toBe('booted');
+      const transport = await booted.connect();
+      expect((await transport.run(['targetcli', 'ls', '/', '1'])).code).toBe(0);
+    } finally {
+      await booted.stop();
+    }
+    expect(lines.join('\n')).toMatch(/its saved state did not restore \(.+\); booting it and saving it again/);
+    expect(lines.filter((line) => line.startsWith('building saved state of LIO appliance'))).toHaveLength(1);
+    expect(statSync(file).size).toBeGreaterThan(0);
+    expect(readdirSync(stateDir).filter((name) => !/^[0-9a-f]{16}(\.lock)?$/.test(name))).toEqual([]);
     expect(liveVmCount()).toBe(0);
   });
 

@@ -1,45 +1,76 @@
 // The continuous target-vm executor in a real Node child process (as Nx runs
 // it): boots the appliance, writes the endpoint, prints ready, and on SIGTERM
-// stops QEMU and removes the endpoint file.
+// stops QEMU and removes the endpoint file. A second one for the same lab
+// (boot-vm's, with the first kept running in a terminal) uses the kept appliance.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectSsh } from '../src';
 
 jest.setTimeout(420_000);
 
 const qemuMissing = !existsSync('/usr/bin/qemu-system-x86_64') ? 'qemu-system-x86_64 is missing' : undefined;
 if (qemuMissing) console.log(`target-vm executor test skipped: ${qemuMissing}`);
-(qemuMissing ? it.skip : it)('target-vm serves until SIGTERM, then stops QEMU and removes its endpoint', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-target-vm-'));
-  const endpointFile = join(dir, 'endpoint.json');
-  const root = join(__dirname, '..', '..', '..');
+const root = join(__dirname, '..', '..', '..');
+
+/** One target-vm executor in its own Node process, as Nx runs it. */
+function targetVm(endpointFile: string) {
   const script = `
     const run = require('./packages/lio-target/src/executors/target-vm/executor').default;
     run({ endpointFile: process.argv[1], readyTimeoutSeconds: 300 }, { root: process.cwd(), projectName: 'vm-test' })
       .then((r) => { console.log('result ' + JSON.stringify(r)); process.exit(r.success ? 0 : 1); });`;
   const child = spawn(process.execPath, ['-r', './tools/register-ts.js', '-e', script, endpointFile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (out += c));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const proc = { child, out: '', exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
+  child.stdout.on('data', (c) => (proc.out += c));
+  child.stderr.on('data', (c) => (proc.out += c));
+  return proc;
+}
+
+async function waitForReady(proc: ReturnType<typeof targetVm>, ms: number): Promise<number> {
+  const started = Date.now();
+  while (!/^ready$/m.test(proc.out)) {
+    if (Date.now() - started > ms || proc.child.exitCode !== null) throw new Error(`target-vm did not print ready:\n${proc.out.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return Date.now() - started;
+}
+
+(qemuMissing ? it.skip : it)('target-vm serves until SIGTERM, then stops QEMU and removes its endpoint; a second target-vm of the lab serves from the kept one and leaves it running', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-target-vm-'));
+  const endpointFile = join(dir, 'endpoint.json');
+  const kept = targetVm(endpointFile);
+  let second: ReturnType<typeof targetVm> | undefined;
   try {
-    const deadline = Date.now() + 360_000;
-    while (!/^ready$/m.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`target-vm did not print ready:\n${out.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await waitForReady(kept, 360_000);
     const endpoint = JSON.parse(readFileSync(endpointFile, 'utf8'));
     expect(endpoint).toMatchObject({ host: '127.0.0.1', user: 'root', guestPortal: { ip: '10.0.2.2' } });
     expect(endpoint.hostKeyFingerprint).toMatch(/^SHA256:/);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(out).toContain('LIO appliance stopped');
+
+    // What `nx run lab:boot-vm` starts while `nx run lab:target-vm` is kept running in a terminal.
+    second = targetVm(endpointFile);
+    await waitForReady(second, 120_000);
+    expect(second.out).toContain(`the kept one of pid ${kept.child.pid}`);
+    expect(second.out).not.toMatch(/Linux .* booting|restored from its saved state/);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(second.out).toContain('left running');
+    // The kept appliance still serves, under the same endpoint.
+    expect(JSON.parse(readFileSync(endpointFile, 'utf8'))).toEqual(endpoint);
+    const transport = await connectSsh({ ...endpoint, port: endpoint.sshPort });
+    expect((await transport.run(['true'])).code).toBe(0);
+    await transport.close();
+
+    kept.child.kill('SIGTERM');
+    expect(await kept.exited).toBe(0);
+    expect(kept.out).toContain('LIO appliance stopped');
     expect(existsSync(endpointFile)).toBe(false);
   } finally {
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      await exited;
+    for (const proc of [kept, second]) {
+      if (proc && proc.child.exitCode === null) {
+        proc.child.kill('SIGKILL');
+        await proc.exited;
+      }
     }
     rmSync(dir, { recursive: true, force: true });
   }

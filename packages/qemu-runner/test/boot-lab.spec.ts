@@ -25,6 +25,12 @@ async function boot(fixture: LabFixture, options: Omit<BootLabOptions, 'deadline
   return report;
 }
 
+function expectNoFailure(report: BootReport): void {
+  if (report.verdict !== 'pass') console.error(report.failure, report.serialLog.slice(-3000));
+  expect(report.failure).toBeNull();
+  expect(report.verdict).toBe('pass');
+}
+
 function expectPass(report: BootReport): void {
   if (report.verdict !== 'pass') console.error(report.failure, report.probe?.differences, report.serialLog.slice(-3000));
   expect(report.failure).toBeNull();
@@ -74,18 +80,30 @@ describeBoot('bootLab with stock iPXE ROMs against a real tgt target', () => {
     expect(readFileSync(join(out, 'serial.log'), 'utf8')).toContain('== config done ==');
   });
 
-  it('a wrong expectation (another initiator IQN) fails with a mismatch naming the field', async () => {
+  it('keepFirmwareLease skips the second DHCP and the iBFT stays the same; a wrong expectation (another initiator IQN) fails naming the field', async () => {
     fixture = await startLabFixture();
     const { port } = fixture.target;
-    const scriptPath = fixture.writeScript({
-      initiatorIqn: INITIATOR_IQN,
-      sanhooks: [{ targets: [{ server: '10.0.2.2', port, lun: 1, targetIqn: TARGET_IQN }] }],
-    });
+    const script = (keepFirmwareLease: boolean) =>
+      fixture!.writeScript({
+        network: { mode: 'dhcp', keepFirmwareLease },
+        initiatorIqn: INITIATOR_IQN,
+        sanhooks: [{ targets: [{ server: '10.0.2.2', port, lun: 1, targetIqn: TARGET_IQN }] }],
+      });
+    const dhcpRuns = (report: BootReport) => report.serialLog.split('Configuring (net0').length - 1;
+    const kept = await boot(fixture, { scriptPath: script(true), probe: false, expectations: { initiator: { name: INITIATOR_IQN } } });
+    expectNoFailure(kept);
+    expect(kept.serialLog).not.toMatch(/isset.*(error|not found)/i);
+    // The stock ROM's own DHCP (for the TFTP script) is the only one.
+    expect(dhcpRuns(kept)).toBe(1);
+
     const report = await boot(fixture, {
-      scriptPath,
+      scriptPath: script(false),
       probe: false,
       expectations: { initiator: { name: 'iqn.2010-04.org.example:someone-else' } },
     });
+    expect(dhcpRuns(report)).toBe(2);
+    expect(kept.ibft).toEqual(report.ibft);
+    expect(kept.sysfsLines).toEqual(report.sysfsLines);
     expect(report.verdict).toBe('fail');
     expect(report.mismatches).toEqual([
       { path: 'initiator.name', expected: 'iqn.2010-04.org.example:someone-else', actual: INITIATOR_IQN },

@@ -21,7 +21,7 @@ describe('npx nx run lab:gen-script', () => {
     expect(readFileSync(join(root, 'dist/labs/lab/boot.ipxe'), 'utf8')).toBe(
       [
         '#!ipxe',
-        'dhcp',
+        'isset ${net0/ip} || dhcp',
         'set initiator-iqn iqn.2010-04.org.ipxe:ibft-lab',
         // The lab's appliance portal, relayed into the guest at a fixed address (labs/lab/lab.json).
         'sanhook iscsi:10.0.2.4:::0:iqn.2024-01.org.ibft-lab:lab ||',

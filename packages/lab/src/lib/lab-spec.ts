@@ -6,7 +6,7 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { NICS, PLATFORMS, sourceSchema } from '@ibft-lab/ipxe-builder';
 import { CONSUMER_CHOICES, DEFAULT_REQUIRED_CONSUMERS, OS_IMAGE_RECIPES } from '@ibft-lab/qemu-runner';
-import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, networkSchema, secretRefSchema } from '@ibft-lab/script-gen';
+import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, keepingLeaseNetworkSchema, secretRefSchema } from '@ibft-lab/script-gen';
 import { labBootSchema, labPathSchema } from './boot-spec';
 
 /** Lab names become Nx project names, LIO object names and part of the derived target IQN. */
@@ -230,7 +230,7 @@ export const labSpecSchema = z
       .strict()
       .optional()
       .describe('The iSCSI initiator: iPXE in the QEMU guest. Required, except in a table lab (firmware kind "table"), which takes it from its table.'),
-    network: networkSchema.prefault({ mode: 'dhcp' }),
+    network: keepingLeaseNetworkSchema.prefault({ mode: 'dhcp' }),
     firmware: z
       .union([labFirmwareSchema, labTableFirmwareSchema])
       .prefault({})

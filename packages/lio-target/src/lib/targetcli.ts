@@ -1,6 +1,6 @@
 // Running targetcli over a transport. Each start costs 1.4–1.8 s on the
-// appliance (facts.md), so callers batch: one one-shot `saveconfig` to read,
-// one piped script to change. targetcli runs with its own TARGETCLI_HOME so
+// appliance (facts.md), so callers batch: reads go to rtslib directly (no
+// targetcli start), changes are one piped script. targetcli runs with its own TARGETCLI_HOME so
 // our `auto_save_on_exit=false` never changes the machine's own preferences.
 import { parseLiveState, type LiveState } from './live-state';
 import type { Transport } from './transport';
@@ -17,16 +17,33 @@ export function targetcliSession(transport: Transport): TargetcliSession {
   return { transport, starts: 0 };
 }
 
-/** The live configuration as rtslib dumps it: one targetcli start. */
+/**
+ * rtslib's dump of the live configuration, the same JSON `targetcli saveconfig`
+ * writes (its saveconfig is rtslib's save_to_file of RTSRoot().dump()), read by
+ * rtslib alone: without targetcli's shell and UI tree the read costs a
+ * fraction of a targetcli start. Exit 98: no rtslib_fb here, use targetcli.
+ */
+const RTSLIB_DUMP = [
+  'import json, sys',
+  'try:',
+  '    from rtslib_fb import RTSRoot',
+  'except ImportError:',
+  '    sys.exit(98)',
+  'sys.stdout.write(json.dumps(RTSRoot().dump(), sort_keys=True))',
+].join('\n');
+
+const TARGETCLI_SAVECONFIG =
+  'f=$(mktemp /tmp/ibft-lab-saveconfig.XXXXXX) || exit 1; targetcli saveconfig "$f" >/dev/null 2>/tmp/ibft-lab-saveconfig.err; rc=$?; if [ $rc = 0 ]; then cat "$f"; else cat /tmp/ibft-lab-saveconfig.err >&2; fi; rm -f "$f" /tmp/ibft-lab-saveconfig.err; exit $rc';
+
+/** The live configuration as rtslib dumps it: by rtslib itself where it is importable, else one targetcli start. */
 export async function readLiveState(session: TargetcliSession): Promise<LiveState> {
-  session.starts += 1;
-  const result = await session.transport.run([
-    'sh',
-    '-c',
-    'f=$(mktemp /tmp/ibft-lab-saveconfig.XXXXXX) || exit 1; targetcli saveconfig "$f" >/dev/null 2>/tmp/ibft-lab-saveconfig.err; rc=$?; if [ $rc = 0 ]; then cat "$f"; else cat /tmp/ibft-lab-saveconfig.err >&2; fi; rm -f "$f" /tmp/ibft-lab-saveconfig.err; exit $rc',
-  ]);
+  let result = await session.transport.run(['python3', '-c', RTSLIB_DUMP]);
+  if (result.code === 98 || result.code === 127) {
+    session.starts += 1;
+    result = await session.transport.run(['sh', '-c', TARGETCLI_SAVECONFIG]);
+  }
   if (result.code !== 0) {
-    throw new Error(`${session.transport.description}: targetcli saveconfig failed (exit ${result.code}): ${result.stderr.trim().slice(-2000)}`);
+    throw new Error(`${session.transport.description}: reading the LIO configuration failed (exit ${result.code}): ${result.stderr.trim().slice(-2000)}`);
   }
   return parseLiveState(result.stdout);
 }

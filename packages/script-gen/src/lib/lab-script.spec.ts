@@ -9,7 +9,7 @@ function issues(input: unknown): string {
 describe('labScriptSchema', () => {
   it('fills defaults: dhcp, marker, keepGoing sanhooks', () => {
     const model = labScriptSchema.parse({ sanhooks: [{ targets: [{ server: '10.0.2.2', targetIqn: 'iqn.2003-01.org.ibft-lab:lab' }] }] });
-    expect(model.network).toEqual({ mode: 'dhcp' });
+    expect(model.network).toEqual({ mode: 'dhcp', keepFirmwareLease: false });
     expect(model.marker).toBe('== config done ==');
     expect(model.sanhooks[0]).toMatchObject({ keepGoing: true, noDescribe: false });
     expect(model.diagnostics).toEqual({ show: [], route: false });

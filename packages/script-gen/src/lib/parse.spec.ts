@@ -15,6 +15,18 @@ describe('parseScript', () => {
     expect(renderScript(model!)).toBe(seed);
   });
 
+  it('reads "isset ${net0/ip} || dhcp" as DHCP keeping the firmware lease, and back', () => {
+    const text = '#!ipxe\nisset ${net0/ip} || dhcp\necho done\n';
+    const { model, diagnostics } = parseScript(text);
+    expect(diagnostics).toEqual([]);
+    expect(model?.network).toEqual({ mode: 'dhcp', keepFirmwareLease: true });
+    expect(renderScript(model!)).toBe(text);
+    expect(parseScript('#!ipxe\ndhcp\necho done\n').model?.network).toEqual({ mode: 'dhcp', keepFirmwareLease: false });
+    // Anything else after isset stays outside the model.
+    expect(parseScript('#!ipxe\nisset ${net1/ip} || dhcp\necho done\n').model).toBeUndefined();
+    expect(parseScript('#!ipxe\nisset ${net0/ip} || dhcp\ndhcp\necho done\n').model).toBeUndefined();
+  });
+
   it('tracks CHAP settings per sanhook', () => {
     const text = [
       '#!ipxe',

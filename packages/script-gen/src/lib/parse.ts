@@ -57,6 +57,19 @@ function endsWithKeepGoing(segments: Segment[]): boolean {
   return segments.length >= 2 && last.words.length === 0 && segments[segments.length - 2].operator?.kind === '||';
 }
 
+/** `isset ${net0/ip} || dhcp`, exactly as render writes it. */
+function isKeepLeaseDhcp(segments: Segment[]): boolean {
+  const [test, run] = segments;
+  return (
+    segments.length === 2 &&
+    test.operator?.kind === '||' &&
+    test.words.map((w) => w.text).join(' ') === 'isset ${net0/ip}' &&
+    run.words.length === 1 &&
+    run.words[0].text === 'dhcp' &&
+    !run.operator
+  );
+}
+
 export function parseScript(text: string): ParseResult {
   const diagnostics = lintScript(text);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
@@ -65,6 +78,7 @@ export function parseScript(text: string): ParseResult {
   const chap: ChapState = {};
   let staticNet: Record<string, unknown> | undefined;
   let sawDhcp = false;
+  let keepFirmwareLease = false;
   let opened = false;
   let marker: string | undefined;
   let kernel: Record<string, unknown> | undefined;
@@ -83,6 +97,12 @@ export function parseScript(text: string): ParseResult {
       const plain = segments.length === 1;
       const keepGoing = segments.length === 2 && endsWithKeepGoing(segments);
 
+      if (isKeepLeaseDhcp(segments)) {
+        if (sawDhcp || staticNet) throw new Unsupported(command, 'only one network configuration is modelled');
+        sawDhcp = true;
+        keepFirmwareLease = true;
+        continue;
+      }
       if (command.text === 'prompt' && marker !== undefined) {
         parsePrompt(model, segments);
         continue;
@@ -104,6 +124,7 @@ export function parseScript(text: string): ParseResult {
         case 'dhcp':
         case 'ifconf':
           if (args.length) throw new Unsupported(args[0], `${command.text} arguments are not modelled`);
+          if (keepFirmwareLease) throw new Unsupported(command, 'only one network configuration is modelled');
           sawDhcp = true;
           break;
         case 'ifopen':
@@ -184,7 +205,7 @@ export function parseScript(text: string): ParseResult {
       model.network = { mode: 'static', dns: [], ...staticNet };
     } else {
       if (!sawDhcp) throw new Unsupported({ text: '', line: 1, column: 1 }, 'no network configuration (dhcp or set net0/ip ... ifopen net0)');
-      model.network = { mode: 'dhcp' };
+      model.network = { mode: 'dhcp', keepFirmwareLease };
     }
   } catch (error) {
     if (!(error instanceof Unsupported)) throw error;

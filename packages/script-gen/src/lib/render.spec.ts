@@ -23,6 +23,12 @@ describe('renderScript', () => {
     ]);
   });
 
+  it('keeps the firmware lease when asked: DHCP only if net0 has no address yet', () => {
+    const text = renderScript({ network: { mode: 'dhcp', keepFirmwareLease: true } });
+    expect(commands(text)[0]).toBe('isset ${net0/ip} || dhcp');
+    expect(commands(renderScript({ network: { mode: 'dhcp' } }))[0]).toBe('dhcp');
+  });
+
   it('renders a static network with several DNS servers', () => {
     const text = renderScript({
       network: { mode: 'static', ip: '10.0.2.15', prefix: 24, gateway: '10.0.2.2', dns: ['10.0.2.3', '8.8.8.8'], hostname: 'lab1' },

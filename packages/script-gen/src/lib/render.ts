@@ -9,6 +9,9 @@ export const CHAP_SETTINGS = ['username', 'password', 'reverse-username', 'rever
 export type ChapSetting = (typeof CHAP_SETTINGS)[number];
 export type ChapState = Partial<Record<ChapSetting, string>>;
 
+/** DHCP only when net0 has no address yet: a stock ROM that fetched the script over TFTP already has one. */
+export const KEEP_LEASE_DHCP = 'isset ${net0/ip} || dhcp';
+
 export class LabScriptError extends Error {
   constructor(message: string) {
     super(message);
@@ -46,7 +49,7 @@ export function renderScript(input: LabScriptInput | LabScript): string {
   const lines: string[] = ['#!ipxe'];
 
   if (model.network.mode === 'dhcp') {
-    lines.push('dhcp');
+    lines.push(model.network.keepFirmwareLease ? KEEP_LEASE_DHCP : 'dhcp');
   } else {
     const net = model.network;
     lines.push(`set net0/ip ${net.ip}`);

@@ -41,7 +41,7 @@ const chap = fc
   .filter((c) => c.mutual?.password !== c.password);
 
 const network = fc.oneof(
-  fc.constant({ mode: 'dhcp' as const }),
+  fc.record({ mode: fc.constant('dhcp' as const), keepFirmwareLease: fc.boolean() }, { requiredKeys: ['mode'] }),
   fc.record(
     {
       mode: fc.constant('static' as const),

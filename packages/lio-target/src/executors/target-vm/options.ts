@@ -29,5 +29,9 @@ export const optionsSchema = z.object({
     .optional()
     .describe("Publish the appliance's iSCSI portal on this host loopback port (initiators reach it at 10.0.2.2:<port>); default a free port"),
   iscsiHostPortField: z.string().optional().describe("Where the user declared iscsiHostPort (e.g. lab.json's target.hostPort), named when the port is busy"),
+  savedState: z
+    .boolean()
+    .default(true)
+    .describe("Restore the appliance from its saved state (about 1 s; saved in the cache after the first boot, keyed by image, QEMU and devices); false always boots it"),
   verbose: z.boolean().default(false).describe("Stream the appliance's whole serial console (also: nx --verbose, IBFT_LAB_VERBOSE=1); by default one line per phase, errors at once, the console in dist/labs/<project>/target/appliance-serial.log"),
 });

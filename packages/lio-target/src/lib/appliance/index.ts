@@ -5,3 +5,4 @@ export * from './free-port';
 export * from './disk-image';
 export * from './appliance-disks';
 export * from './start-appliance';
+export * from './saved-state';

@@ -1,20 +1,28 @@
 // Boots the LIO appliance under QEMU (TCG), publishing SSH and iSCSI on free
-// host loopback ports, and returns once targetcli answers over SSH.
+// host loopback ports, and returns once targetcli answers over SSH. A booted
+// appliance is saved once (saved-state.ts) and later starts restore it: about
+// a second instead of a boot, falling back to the boot when the state fails.
 import { existsSync, statSync } from 'node:fs';
-import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type ConsolePhase, type QemuVm } from '@ibft-lab/qemu-runner';
+import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type ConsolePhase, type QemuVm, type StartVmSpec } from '@ibft-lab/qemu-runner';
 import { connectSsh, SshRefused, type Transport } from '../transport';
 import { buildAppliance } from './build-appliance';
 import type { ApplianceEndpoint } from './endpoint';
 import { checkPortFree, freeLoopbackPort } from './free-port';
 import { APPLIANCE_READY_MARKER } from './init-script';
+import { discardSavedState, hasSavedState, restoreApplianceState, saveApplianceState, savedStatePath } from './saved-state';
 
 export const APPLIANCE_SERIAL_PREFIX = '[lio-appliance] ';
+
+/** What a restored appliance writes to its console once it answered SSH (it has no boot to show). */
+export const APPLIANCE_RESTORED_MARKER = 'ibft-lab appliance: restored';
 
 /** The appliance's console as a person follows it (calmLog): kernel up, ready. */
 export const APPLIANCE_PHASES: ConsolePhase[] = [
   { pattern: /Linux version (\S+)/, label: (m) => `Linux ${m[1]} booting` },
   { pattern: new RegExp(APPLIANCE_READY_MARKER), label: () => 'ready' },
+  { pattern: new RegExp(APPLIANCE_RESTORED_MARKER), label: () => 'restored from its saved state, ready' },
 ];
+
 export const APPLIANCE_ERRORS = [/Kernel panic/, /ibft-lab appliance: .*failed/, /Call Trace/];
 
 /**
@@ -48,11 +56,18 @@ export interface StartApplianceOptions {
   readyDeadlineMs?: number;
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /**
+   * Restore the appliance from its saved state (default true), saving it after
+   * a cold boot when there is none yet; false always boots it.
+   */
+  savedState?: boolean;
 }
 
 export interface RunningAppliance {
   endpoint: ApplianceEndpoint;
   vm: QemuVm;
+  /** 'restored' from the saved state, or 'booted' (and then saved, when savedState allows). */
+  start: 'restored' | 'booted';
   /** An open SSH transport to the appliance (closed by stop()). */
   connect(): Promise<Transport>;
   stop(): Promise<void>;
@@ -82,22 +97,20 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   while (sshPort === options.iscsiPort) sshPort = await freeLoopbackPort();
   let iscsiPort = options.iscsiPort ?? (await freeLoopbackPort());
   while (iscsiPort === sshPort) iscsiPort = await freeLoopbackPort();
-  const vm = await startQemu(
-    {
-      accel: 'tcg',
-      memoryMiB: options.memoryMiB ?? 768,
-      firmware: 'bios',
-      kernel: { path: image.kernel.vmlinuz, initrd: image.initramfs, append: 'console=ttyS0 rdinit=/init panic=-1' },
-      nics: [
-        {
-          model: 'virtio-net-pci',
-          netdev: { kind: 'user', hostForwards: [{ hostPort: sshPort, guestPort: 22 }, { hostPort: iscsiPort, guestPort: 3260 }] },
-        },
-      ],
-      drives: disks.map((disk) => ({ path: disk.path, format: disk.format, interface: 'virtio' as const, snapshot: true })),
-    },
-    { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal },
-  );
+  const spec: StartVmSpec = {
+    // no_timer_check: on 2 cores shared by several VMs, Linux's IO-APIC timer check can miss its ticks and panic.
+    accel: 'tcg',
+    memoryMiB: options.memoryMiB ?? 768,
+    firmware: 'bios',
+    kernel: { path: image.kernel.vmlinuz, initrd: image.initramfs, append: 'console=ttyS0 rdinit=/init panic=-1 no_timer_check' },
+    nics: [
+      {
+        model: 'virtio-net-pci',
+        netdev: { kind: 'user', hostForwards: [{ hostPort: sshPort, guestPort: 22 }, { hostPort: iscsiPort, guestPort: 3260 }] },
+      },
+    ],
+    drives: disks.map((disk) => ({ path: disk.path, format: disk.format, interface: 'virtio' as const, snapshot: true })),
+  };
   const endpoint: ApplianceEndpoint = {
     host: '127.0.0.1',
     sshPort,
@@ -121,21 +134,79 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     transports.push(t);
     return t;
   };
-  const stop = async () => {
-    await Promise.all(transports.map((t) => t.close().catch(() => undefined)));
-    await vm.stop();
-  };
+  const running = (vm: QemuVm, start: RunningAppliance['start']): RunningAppliance => ({
+    endpoint,
+    vm,
+    start,
+    connect,
+    stop: async () => {
+      await Promise.all(transports.map((t) => t.close().catch(() => undefined)));
+      await vm.stop();
+    },
+  });
+
+  const stateEntry = options.savedState === false ? undefined : savedStatePath(cacheDir, image.key, spec);
+  if (stateEntry && hasSavedState(stateEntry)) {
+    let vm: QemuVm | undefined;
+    log('LIO appliance: restoring its saved state');
+    try {
+      vm = await restoreApplianceState(spec, stateEntry, { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal, deadlineMs: 60_000 });
+      await declaredReady(connect, Math.min(deadline, Date.now() + 30_000));
+      return running(vm, 'restored');
+    } catch (error) {
+      await vm?.stop();
+      await Promise.all(transports.splice(0).map((t) => t.close().catch(() => undefined)));
+      if (options.signal?.aborted) throw error;
+      if (error instanceof SshRefused) throw refusedByAppliance(error, image.dir);
+      log(`LIO appliance: its saved state did not restore (${(error as Error).message}); booting it and saving it again`);
+      await discardSavedState(stateEntry);
+    }
+  }
+
+  const vm = await startQemu(spec, { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal });
+  const appliance = running(vm, 'booted');
   try {
     await vm.waitForSerial(APPLIANCE_READY_MARKER, {
       deadlineMs: Math.max(1000, deadline - Date.now()),
       failOn: [/Kernel panic/, /ibft-lab appliance: (dropbear|dbus-daemon) failed/],
     });
     await waitForTargetcli(connect, deadline, log, image.dir);
+    await Promise.all(transports.splice(0).map((t) => t.close().catch(() => undefined)));
+    if (stateEntry) {
+      // Worth a few seconds once; a state that cannot be saved costs the next run a boot, not this one its target.
+      await saveApplianceState(vm, stateEntry, `LIO appliance ${image.key}`, log).catch((error: Error) => log(`LIO appliance: not saved for next time: ${error.message}`));
+    }
   } catch (error) {
-    await stop();
+    await appliance.stop();
     throw error;
   }
-  return { endpoint, vm, connect, stop };
+  return appliance;
+}
+
+/**
+ * A restored guest has nothing left to print: it declares itself ready by
+ * answering over SSH with the cached host key, and takes the host's clock
+ * there (its own stopped when the state was saved).
+ */
+async function declaredReady(connect: () => Promise<Transport>, deadline: number): Promise<void> {
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const t = await connect();
+      try {
+        const result = await t.run(['sh', '-c', `date -u -s "@$1" >/dev/null && echo "${APPLIANCE_RESTORED_MARKER}" > /dev/console`, 'sh', String(Math.round(Date.now() / 1000))]);
+        if (result.code !== 0) throw new Error(`date -s exit ${result.code}: ${result.stderr.trim()}`);
+        return;
+      } finally {
+        await t.close();
+      }
+    } catch (error) {
+      if (error instanceof SshRefused) throw error;
+      last = error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`no SSH answer after the restore: ${(last as Error)?.message ?? 'none in time'}`);
 }
 
 /** Waits only while the appliance is not listening yet; a refusal fails at once. */

@@ -13,6 +13,8 @@ import {
   guestForwardsFor,
   initiatorPhases,
   IPXE_FAILURE_PATTERNS,
+  lastOfRunTable,
+  processStartedAtMs,
   LINUX_FAILURE_PATTERNS,
   readTargetAccess,
   replayTable,
@@ -110,6 +112,7 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
     // <labs>/<lab>/boot-vm (the default layout): the labs folder gets its index page, rebuilt from every report in it.
     const index = basename(outputDir) === 'boot-vm' ? writeReportIndex(dirname(dirname(outputDir))).file : null;
     console.log(`\n${formatSummary(report, `${project}:boot-vm`)}\n  report: ${join(outputDir, 'report.html')}${index ? `\n  all labs: ${index}` : ''}`);
+    if (index) printRunTableIfLast(context, dirname(dirname(outputDir)));
     return { success: report.verdict === 'pass' };
   } catch (error) {
     console.error(`boot-vm: ${(error as Error).message}`);
@@ -136,6 +139,18 @@ function tableSource(table: NonNullable<BootVmParsed['table']>, fromRoot: (path:
     if (error instanceof IbftSpecError) throw new Error(error.errors.map((e) => `${shownAs}${e.path ? `.${e.path}` : ''}: ${e.message}`).join('\n'));
     throw error;
   }
+}
+
+/** With several labs in this Nx run (run-many), the last to finish prints the table over all of them. */
+function printRunTableIfLast(context: ExecutorContext, labsDir: string): void {
+  const labs = Object.values(context.taskGraph?.tasks ?? {})
+    .filter((task) => task.target.target === context.targetName)
+    .map((task) => task.target.project);
+  if (labs.length < 2) return;
+  // Executors run in processes Nx forks for the run: their parent started with the run.
+  const runStartedMs = processStartedAtMs(process.ppid);
+  const table = runStartedMs === undefined ? undefined : lastOfRunTable(labsDir, labs, runStartedMs);
+  if (table) console.log(`\n${table}`);
 }
 
 function withPathsFrom(sut: NonNullable<BootVmParsed['systemUnderTest']>, fromRoot: (path: string) => string): SystemUnderTest {

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ensureCacheEntry } from '@ibft-lab/cache';
+import { aptAnswer } from './apt-answers';
 import { downloadDebianPackages } from './debian-packages';
 import { runHostCommand } from './run-command';
 
@@ -25,7 +26,7 @@ export async function cloudKernelPackage(): Promise<string> {
 }
 
 export async function ensureCloudKernel(options: { cacheDir: string; log?: (line: string) => void }): Promise<CloudKernel> {
-  const pkg = await cloudKernelPackage();
+  const pkg = await aptAnswer(options.cacheDir, { cloudKernelPackage: 'linux-image-cloud-amd64' }, cloudKernelPackage);
   const version = pkg.replace(/^linux-image-/, '');
   const [deb] = await downloadDebianPackages([pkg], { cacheDir: options.cacheDir, closure: false, log: options.log });
   // The folder is named after the .deb (name_version_arch), so a new Debian

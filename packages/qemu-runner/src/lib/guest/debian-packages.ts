@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { withFileLock } from '@ibft-lab/cache';
+import { aptAnswer } from './apt-answers';
 import { runHostCommand } from './run-command';
 
 export interface DownloadDebianPackagesOptions {
@@ -54,12 +55,19 @@ async function plannedDebFiles(names: string[]): Promise<string[]> {
 /** Downloads `names` (and their closure when asked) into the cache; returns the .deb paths. */
 export async function downloadDebianPackages(names: string[], options: DownloadDebianPackagesOptions): Promise<string[]> {
   if (names.length === 0) return [];
-  const wanted = options.closure
-    ? await debianDependencyClosure(names, options.exclude)
-    : names.filter((name) => !(options.exclude ?? []).includes(name));
   const debDir = join(options.cacheDir, 'debs');
   mkdirSync(debDir, { recursive: true });
-  const files = await plannedDebFiles(wanted);
+  // The .deb file names apt would fetch: resolved once per apt state (apt-answers.ts).
+  const { wanted, files } = await aptAnswer(
+    options.cacheDir,
+    { debs: names, closure: options.closure, exclude: options.exclude ?? [] },
+    async () => {
+      const wanted = options.closure
+        ? await debianDependencyClosure(names, options.exclude)
+        : names.filter((name) => !(options.exclude ?? []).includes(name));
+      return { wanted, files: await plannedDebFiles(wanted) };
+    },
+  );
   const absentFrom = () => files.filter((file) => !existsSync(join(debDir, file)));
   if (absentFrom().length > 0) {
     // One download at a time: a parallel run that needs the same packages waits, then finds them here.

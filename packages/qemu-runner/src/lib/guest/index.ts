@@ -5,3 +5,4 @@ export { ensureCloudKernel, cloudKernelPackage, type CloudKernel } from './cloud
 export { addKernelModules, resolveModuleClosure } from './kernel-modules';
 export { buildInitramfs, treeKey, type BuildInitramfsOptions, type BuiltInitramfs } from './initramfs';
 export { copyBinariesWithLibraries, elfDynamicInfo, LIBRARY_DIRS, type CopiedBinaries, type ElfDynamicInfo } from './elf-libraries';
+export { aptAnswer, aptStateId } from './apt-answers';

@@ -5,3 +5,4 @@ export * from './report-index';
 export * from './summary';
 export * from './write-report';
 export * from './consumer-matrix';
+export * from './run-table';
