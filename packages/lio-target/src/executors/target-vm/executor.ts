@@ -17,9 +17,10 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
       file: join(dirname(file), 'appliance-serial.log'),
       print: (line) => console.log(line),
     });
-    const appliance = await startAppliance({ memoryMiB: options.memoryMiB, readyDeadlineMs: options.readyTimeoutSeconds * 1000, log: consoleLog.log });
+    const appliance = await startAppliance({ memoryMiB: options.memoryMiB, readyDeadlineMs: options.readyTimeoutSeconds * 1000, segments: options.segments, log: consoleLog.log });
     writeEndpoint(file, appliance.endpoint);
     console.log(`LIO appliance: ssh 127.0.0.1:${appliance.endpoint.sshPort}, iSCSI 127.0.0.1:${appliance.endpoint.iscsiPort} (guests: ${appliance.endpoint.guestPortal.ip}:${appliance.endpoint.guestPortal.port}); endpoint ${file}`);
+    for (const segment of appliance.endpoint.segments ?? []) console.log(`LIO appliance: segment ${segment.name} at ${segment.ip}, initiators connect to ${segment.connect}`);
     console.log('ready');
     // The listeners stay attached: qemu-runner's registry re-raises the signal
     // (killing this process before it reports) when it finds no other listener.

@@ -3,3 +3,4 @@ export * from './build-appliance';
 export * from './endpoint';
 export * from './free-port';
 export * from './start-appliance';
+export * from './segment-network';

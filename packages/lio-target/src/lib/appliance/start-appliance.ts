@@ -7,6 +7,7 @@ import { buildAppliance } from './build-appliance';
 import type { ApplianceEndpoint } from './endpoint';
 import { freeLoopbackPort } from './free-port';
 import { APPLIANCE_READY_MARKER } from './init-script';
+import { applianceSegmentMac, checkApplianceSegments, dnsmasqConfig, DNSMASQ_CONFIG_PATH, segmentSetupScript, type ApplianceSegment } from './segment-network';
 
 export const APPLIANCE_SERIAL_PREFIX = '[lio-appliance] ';
 
@@ -39,6 +40,12 @@ export interface StartApplianceOptions {
   /** Disk images attached copy-on-write as /dev/vda, /dev/vdb, … (in this order). */
   disks?: ApplianceDisk[];
   memoryMiB?: number;
+  /**
+   * Private L2 segments to initiators: one NIC each, on a QEMU socket netdev
+   * listening on a free host loopback port (the initiator's NIC connects to
+   * it), with the segment's address, VLAN and DHCP service. Default: none.
+   */
+  segments?: ApplianceSegment[];
   /** How long boot + first targetcli answer may take. */
   readyDeadlineMs?: number;
   log?: (line: string) => void;
@@ -67,11 +74,19 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     }
     if (disk.format !== 'raw' && disk.format !== 'qcow2') throw new Error(`disks[${i}].format: use 'raw' or 'qcow2', not ${JSON.stringify(disk.format)}`);
   });
+  const segments = options.segments ?? [];
+  checkApplianceSegments(segments);
   const cacheDir = options.cacheDir ?? workspaceCacheDir();
   const image = await withWritableCache(cacheDir, () => buildAppliance({ cacheDir, log }));
   const sshPort = await freeLoopbackPort();
   let iscsiPort = await freeLoopbackPort();
   while (iscsiPort === sshPort) iscsiPort = await freeLoopbackPort();
+  const segmentPorts: number[] = [];
+  for (const _ of segments) {
+    let port = await freeLoopbackPort();
+    while ([sshPort, iscsiPort, ...segmentPorts].includes(port)) port = await freeLoopbackPort();
+    segmentPorts.push(port);
+  }
   const vm = await startQemu(
     {
       accel: 'tcg',
@@ -83,6 +98,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
           model: 'virtio-net-pci',
           netdev: { kind: 'user', hostForwards: [{ hostPort: sshPort, guestPort: 22 }, { hostPort: iscsiPort, guestPort: 3260 }] },
         },
+        ...segmentPorts.map((port, i) => ({ model: 'virtio-net-pci', mac: applianceSegmentMac(i), netdev: { kind: 'socket' as const, listen: `127.0.0.1:${port}` } })),
       ],
       drives: disks.map((disk) => ({ path: disk.path, format: disk.format, interface: 'virtio' as const, snapshot: true })),
     },
@@ -98,6 +114,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     guestPortal: { ip: '10.0.2.2', port: iscsiPort },
     pid: process.pid,
     startedAt: new Date().toISOString(),
+    ...(segments.length ? { segments: segments.map((segment, i) => ({ name: segment.name, ip: segment.ip, connect: `127.0.0.1:${segmentPorts[i]}` })) } : {}),
   };
   const transports: Transport[] = [];
   const connect = async () => {
@@ -121,11 +138,26 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
       failOn: [/Kernel panic/, /ibft-lab appliance: (dropbear|dbus-daemon) failed/],
     });
     await waitForTargetcli(connect, deadline, log, image.dir);
+    if (segments.length) await bringUpSegments(connect, segments, log);
   } catch (error) {
     await stop();
     throw error;
   }
   return { endpoint, vm, connect, stop };
+}
+
+/** Addresses (and VLANs) before setup-target's portals bind to them; dnsmasq last. */
+async function bringUpSegments(connect: () => Promise<Transport>, segments: ApplianceSegment[], log: (line: string) => void): Promise<void> {
+  const t = await connect();
+  try {
+    const config = dnsmasqConfig(segments);
+    if (config) await t.writeFile(DNSMASQ_CONFIG_PATH, config);
+    const result = await t.run(['sh', '-s'], { stdin: segmentSetupScript(segments) });
+    if (result.code !== 0) throw new Error(`the LIO appliance could not bring up its segments (exit ${result.code}): ${result.stderr.trim()}`);
+    log(`segments up: ${segments.map((s) => `${s.name} ${s.ip}/${s.prefix}${s.vlan ? ` vlan ${s.vlan}` : ''}${s.dhcp ? ' dhcp' : ''}`).join(', ')}`);
+  } finally {
+    await t.close();
+  }
 }
 
 /** Waits only while the appliance is not listening yet; a refusal fails at once. */
