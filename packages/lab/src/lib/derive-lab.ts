@@ -5,6 +5,8 @@ import type { IbftExpectation, NicExpectation, TargetExpectation } from '@ibft-l
 import { prefixToNetmask, type LabScriptInput, type SecretRef } from '@ibft-lab/script-gen';
 import { HANDOFF_URL, USER_NETWORK } from '@ibft-lab/qemu-runner';
 import type { LabSpec } from './lab-spec';
+import { isSegmentNetwork } from './lab-network';
+import { segmentExpectations, segmentPortals, segmentScript } from './derive-segments';
 
 /**
  * A secret as the options carry it: the secret itself, or its reference
@@ -32,6 +34,7 @@ export function labTargetIqn(lab: LabSpec): string {
 export function labPortal(lab: LabSpec): Portal {
   // The appliance listens on a host port chosen at run time; the guest reaches
   // it through a fixed relayed address, so the script and iBFT never change.
+  if (isSegmentNetwork(lab.network)) return segmentPortals(lab)[0];
   if (lab.target.kind === 'appliance') return { ip: USER_NETWORK.relayIp, port: ISCSI_PORT };
   return { ip: lab.target.portal.ip, port: lab.target.portal.port };
 }
@@ -44,8 +47,16 @@ export function labScript(lab: LabSpec): LabScriptInput {
     password: secretOption(lab.chap.password),
     ...(lab.chap.mutual ? { mutual: { username: lab.chap.mutual.username, password: secretOption(lab.chap.mutual.password) } } : {}),
   };
+  const common = {
+    initiatorIqn: lab.initiator.iqn,
+    diagnostics: { show: ['initiator-iqn'], route: true },
+    // boot-vm serves the probe boot (or exit) there; run outside boot-vm the chain fails and the script ends.
+    next: { action: 'chain' as const, url: HANDOFF_URL, keepGoing: true },
+  };
+  if (isSegmentNetwork(lab.network)) return { ...common, ...segmentScript(lab, targetIqn, chap) };
+  const network = lab.network;
   return {
-    network: lab.network,
+    network,
     initiatorIqn: lab.initiator.iqn,
     sanhooks: lab.luns.map((_, lun) => ({
       targets: [{ server: portal.ip, ...(portal.port === ISCSI_PORT ? {} : { port: portal.port }), lun, targetIqn }],
@@ -83,7 +94,7 @@ export function labDesiredState(lab: LabSpec): Record<string, unknown> {
           {
             tag: 1,
             attributes: { authentication: Boolean(lab.chap), generate_node_acls: false, demo_mode_write_protect: false, cache_dynamic_acls: false },
-            portals: [{ ip: '0.0.0.0', port: listenPort }],
+            portals: isSegmentNetwork(lab.network) ? segmentPortals(lab) : [{ ip: '0.0.0.0', port: listenPort }],
             luns: luns.map((l) => ({ index: l.index, backstore: l.backstore.name })),
             acls: [
               {
@@ -102,6 +113,7 @@ export function labDesiredState(lab: LabSpec): Record<string, unknown> {
 
 function nicExpectation(lab: LabSpec): NicExpectation {
   const net = lab.network;
+  if (isSegmentNetwork(net)) throw new Error('network: segment networks have their own NIC expectations (derive-segments.ts)');
   if (net.mode === 'dhcp') {
     // QEMU's user network hands out fixed addresses (its DHCP server is the host).
     return {
@@ -135,6 +147,14 @@ function netmaskPrefix(mask: string): number {
 export function labExpectations(lab: LabSpec): IbftExpectation {
   const portal = labPortal(lab);
   const chapType: TargetExpectation['chapType'] = lab.chap?.mutual ? 'mutual' : lab.chap ? 'chap' : 'none';
+  if (isSegmentNetwork(lab.network)) {
+    const target = {
+      chapType,
+      ...(lab.chap ? { chapName: lab.chap.username, chapSecret: secretOption(lab.chap.password) } : {}),
+      ...(lab.chap?.mutual ? { reverseChapName: lab.chap.mutual.username, reverseChapSecret: secretOption(lab.chap.mutual.password) } : {}),
+    };
+    return { initiator: { name: lab.initiator.iqn }, ...segmentExpectations(lab, labTargetIqn(lab), target) };
+  }
   return {
     initiator: { name: lab.initiator.iqn },
     nics: [nicExpectation(lab)],

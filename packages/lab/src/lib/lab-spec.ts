@@ -6,8 +6,9 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { NICS, PLATFORMS, sourceSchema } from '@ibft-lab/ipxe-builder';
 import { CONSUMER_CHOICES, DEFAULT_REQUIRED_CONSUMERS } from '@ibft-lab/qemu-runner';
-import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, networkSchema, secretRefSchema } from '@ibft-lab/script-gen';
+import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, secretRefSchema } from '@ibft-lab/script-gen';
 import { labBootSchema } from './boot-spec';
+import { isSegmentNetwork, labNetworkSchema } from './lab-network';
 
 /** Lab names become Nx project names, LIO object names and part of the derived target IQN. */
 export const LAB_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -160,7 +161,7 @@ export const labSpecSchema = z
       })
       .strict()
       .describe('The iSCSI initiator: iPXE in the QEMU guest.'),
-    network: networkSchema.prefault({ mode: 'dhcp' }),
+    network: labNetworkSchema.prefault({ mode: 'dhcp' }),
     firmware: labFirmwareSchema.prefault({}),
     target: labTargetSchema.prefault({ kind: 'appliance' }),
     targetIqn: iscsiNameSchema.optional().describe('Target IQN; default iqn.2024-01.org.ibft-lab:<name>.'),
@@ -186,6 +187,18 @@ export const labSpecSchema = z
     deadlineSeconds: z.number().int().positive().default(300).describe('One deadline for boot-vm.'),
   })
   .strict()
+  .superRefine((lab, ctx) => {
+    // Private segments: what no single field can check (lab-network.ts checks the network itself).
+    const net = lab.network;
+    if (!isSegmentNetwork(net)) return;
+    if (lab.target.kind !== 'appliance') ctx.addIssue({ code: 'custom', path: ['network', 'mode'], message: `${net.mode} needs target kind appliance (the appliance serves the segments)` });
+    net.nics.forEach((nic, i) => {
+      if (nic.mac === lab.initiator.mac) ctx.addIssue({ code: 'custom', path: ['network', 'nics', i, 'mac'], message: `is initiator.mac already (net0, on the user network); give each NIC its own MAC` });
+    });
+    (net.paths ?? []).forEach((path, i) => {
+      if (path.lun >= lab.luns.length) ctx.addIssue({ code: 'custom', path: ['network', 'paths', i, 'lun'], message: `LUN ${path.lun} is not in luns (${lab.luns.length} declared)` });
+    });
+  })
   .describe('An iSCSI-boot lab: initiator, network, firmware, target, disks, CHAP and the proof to run.');
 
 export type LabSpecInput = z.input<typeof labSpecSchema>;

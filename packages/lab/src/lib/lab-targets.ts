@@ -7,7 +7,9 @@
 import { isAbsolute, posix } from 'node:path';
 import { buildRomTargetConfig, identityScriptPath, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
 import type { SecretRef } from '@ibft-lab/script-gen';
-import { labDesiredState, labExpectations, labPortal, labScript } from './derive-lab';
+import { labDesiredState, labExpectations, labPortal, labScript, labTargetIqn } from './derive-lab';
+import { applianceSegments, initiatorSegmentNics } from './derive-segments';
+import { isSegmentNetwork } from './lab-network';
 import type { LabSpec } from './lab-spec';
 
 export type TargetConfig = Record<string, unknown>;
@@ -67,6 +69,7 @@ export function labTargets(spec: LabSpec, context: LabTargetsContext = {}): Reco
   const target = { ...targetConnection(lab), config: labDesiredState(lab) };
   const appliance = lab.target.kind === 'appliance';
   const systemUnderTest = labSystemUnderTest(lab, labRoot);
+  const segments = isSegmentNetwork(lab.network);
   // The script (and a ROM embedding it) must carry the CHAP secrets, since iPXE
   // sends them. Such outputs stay out of Nx's cache, which may be shared remotely.
   const cacheable = !lab.chap;
@@ -105,6 +108,8 @@ export function labTargets(spec: LabSpec, context: LabTargetsContext = {}): Reco
         accel: lab.accel,
         ...(built ? { rom: `${out}/firmware` } : {}),
         initiatorFile: `${out}/target/initiator.json`,
+        // NICs after net0, each connected to its segment (initiator.json says where).
+        ...(segments ? { segmentNics: initiatorSegmentNics(lab) } : {}),
         expectations: labExpectations(lab),
         probe: lab.probe ?? lab.boot.kind === 'probe',
         consumers: lab.consumers,
@@ -138,7 +143,7 @@ export function labTargets(spec: LabSpec, context: LabTargetsContext = {}): Reco
       cache: false,
       // gen-script resolves the lab's secret references: a missing one fails before any VM starts.
       ...(lab.chap ? { dependsOn: ['gen-script'] } : {}),
-      options: {},
+      options: segments ? { segments: applianceSegments(lab, labTargetIqn(lab)) } : {},
     };
   }
   return targets;
