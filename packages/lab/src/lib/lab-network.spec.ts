@@ -98,6 +98,27 @@ describe('segment networks: derived from one spec', () => {
     ]);
   });
 
+  it('multipath: one sanhook with two URIs; the iBFT describes both paths, each with its NIC', () => {
+    const lab = example('multipath');
+    expect(renderScript(labScript(lab))).toContain('sanhook iscsi:192.168.31.1:::0:iqn.2024-01.org.ibft-lab:multipath iscsi:192.168.32.1:::0:iqn.2024-01.org.ibft-lab:multipath ||\n');
+    expect(labExpectations(lab).targets?.map((t) => [t.ip, t.lun, t.nicAssociation])).toEqual([['192.168.31.1', 0, 0], ['192.168.32.1', 0, 1]]);
+  });
+
+  it('dhcp-root-path: the appliance hands out option 17 for the NIC, the script hooks ${net1/root-path}', () => {
+    const lab = example('dhcp-root-path');
+    expect(renderScript(labScript(lab))).toContain('sanhook ${net1/root-path} ||\n');
+    const segments = (labTargets(lab)['target-vm'].options as { segments: { dhcp: { hosts: unknown[] } }[] }).segments;
+    expect(segments[0].dhcp.hosts).toEqual([{ mac: '52:54:00:40:00:01', ip: '192.168.40.77', hostname: 'root-path-initiator', rootPath: 'iscsi:192.168.40.1:::0:iqn.2024-01.org.ibft-lab:dhcp-root-path' }]);
+    expect(labExpectations(lab).targets).toMatchObject([{ ip: '192.168.40.1', port: 3260, lun: 0, nicAssociation: 0 }]);
+  });
+
+  it('vlan: vcreate --tag 42 on net1, the table\'s NIC is the VLAN device (vlan 42), the appliance tags its side', () => {
+    const lab = example('vlan');
+    expect(renderScript(labScript(lab))).toContain('vcreate --tag 42 net1\ndhcp net1-42\n');
+    expect(labExpectations(lab).nics).toMatchObject([{ mac: '52:54:00:42:00:01', vlan: 42, origin: 'dhcp', ip: '192.168.42.100' }]);
+    expect((labTargets(lab)['target-vm'].options as { segments: unknown[] }).segments).toMatchObject([{ name: 'san', vlan: 42 }]);
+  });
+
   it('keeps lab.json unchanged when derived (user files are never modified)', () => {
     const before = JSON.stringify(raw('two-nics'));
     labTargets(example('two-nics'));
