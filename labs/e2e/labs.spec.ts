@@ -18,7 +18,15 @@ import teardownTarget from '../../packages/lio-target/src/executors/teardown-tar
 import bootVm from '../../packages/qemu-runner/src/executors/boot-vm/executor';
 
 const root = join(__dirname, '..', '..');
-const labNames = readdirSync(join(root, 'labs')).filter((name) => existsSync(join(root, 'labs', name, 'lab.json')));
+const allLabNames = readdirSync(join(root, 'labs')).filter((name) => existsSync(join(root, 'labs', name, 'lab.json')));
+// A lab that must build its ROM (fallback none: e.g. labs/vlan, whose vcreate the stock ROM lacks) needs an iPXE source.
+const needsSource = (name: string) => {
+  const lab = readLabSpec(join(root, 'labs', name, 'lab.json'));
+  return lab.firmware.rom === 'build' && lab.firmware.fallback === 'none' && !lab.firmware.source && !process.env.IPXE_SRC;
+};
+const labNames = allLabNames.filter((name) => !needsSource(name));
+const withoutSource = allLabNames.filter(needsSource);
+if (withoutSource.length) console.log(`labs e2e: ${withoutSource.join(', ')} left out: they build their iPXE ROM and IPXE_SRC is not set (IPXE_SRC=/path/to/ipxe enables them)`);
 
 function skipReason(): string | undefined {
   if (!existsSync('/usr/bin/qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed (bash tools/setup)';
@@ -84,7 +92,7 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
   it('boots every lab in parallel on an empty cache, each entry built once, each proves its iBFT (host decode and Linux probe), nothing is left running, no secret is shown', () => {
     expect(labNames.length).toBeGreaterThanOrEqual(4);
     for (const name of labNames) rmSync(join(root, 'dist', 'labs', name), { recursive: true, force: true });
-    const run = nx(['run-many', '-t', 'boot-vm', '--parallel=4', '--outputStyle=stream'], { ...SECRET_ENV, IBFT_LAB_CACHE: cache, NX_CACHE_DIRECTORY: nxCache });
+    const run = nx(['run-many', '-t', 'boot-vm', '--parallel=4', '--outputStyle=stream', ...(withoutSource.length ? [`--exclude=${withoutSource.join(',')}`] : [])], { ...SECRET_ENV, IBFT_LAB_CACHE: cache, NX_CACHE_DIRECTORY: nxCache });
     const output = `${run.stdout}\n${run.stderr}`;
     if (run.status !== 0) console.log(output.split('\n').filter((l) => !l.startsWith('[lio-appliance]')).slice(-120).join('\n'));
     expect(run.status).toBe(0);
