@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { applianceDiskDevice } from '@ibft-lab/lio-target';
 import { HANDOFF_URL, USER_NETWORK } from '@ibft-lab/qemu-runner';
 import type { LabSpec } from './lab-spec';
+import { isSegmentNetwork } from './lab-network';
+import { segmentExpectations, segmentPortals, segmentScript } from './derive-segments';
 
 /**
  * A secret as the options carry it: the secret itself, or its reference
@@ -58,6 +60,7 @@ export function labPortal(lab: LabSpec): Portal {
   // it through a fixed relayed address, so the script and iBFT never change.
   // Whole-disk reads (an image LUN) take the fast path instead: QEMU's host address and the appliance's
   // published port, about 25 times the relay's throughput; the port is fixed per lab (labHostPort).
+  if (isSegmentNetwork(lab.network)) return segmentPortals(lab)[0];
   if (lab.target.kind === 'appliance') return labHasImage(lab) ? { ip: USER_NETWORK.hostIp, port: labHostPort(lab) } : { ip: USER_NETWORK.relayIp, port: ISCSI_PORT };
   return { ip: lab.target.portal.ip, port: lab.target.portal.port };
 }
@@ -70,8 +73,16 @@ export function labScript(lab: LabSpec): LabScriptInput {
     password: secretOption(lab.chap.password),
     ...(lab.chap.mutual ? { mutual: { username: lab.chap.mutual.username, password: secretOption(lab.chap.mutual.password) } } : {}),
   };
+  const common = {
+    initiatorIqn: lab.initiator.iqn,
+    diagnostics: { show: ['initiator-iqn'], route: true },
+    // boot-vm serves the probe boot (or exit) there; run outside boot-vm the chain fails and the script ends.
+    next: { action: 'chain' as const, url: HANDOFF_URL, keepGoing: true },
+  };
+  if (isSegmentNetwork(lab.network)) return { ...common, ...segmentScript(lab, targetIqn, chap) };
+  const network = lab.network;
   return {
-    network: lab.network,
+    network,
     initiatorIqn: lab.initiator.iqn,
     sanhooks: lab.luns.map((_, lun) => ({
       targets: [{ server: portal.ip, ...(portal.port === ISCSI_PORT ? {} : { port: portal.port }), lun, targetIqn }],
@@ -128,7 +139,7 @@ export function labDesiredState(lab: LabSpec): Record<string, unknown> {
           {
             tag: 1,
             attributes: { authentication: Boolean(lab.chap), generate_node_acls: false, demo_mode_write_protect: false, cache_dynamic_acls: false },
-            portals: [{ ip: '0.0.0.0', port: listenPort }],
+            portals: isSegmentNetwork(lab.network) ? segmentPortals(lab) : [{ ip: '0.0.0.0', port: listenPort }],
             luns: luns.map((l) => ({ index: l.index, backstore: l.backstore.name })),
             acls: [
               {
@@ -147,6 +158,7 @@ export function labDesiredState(lab: LabSpec): Record<string, unknown> {
 
 function nicExpectation(lab: LabSpec): NicExpectation {
   const net = lab.network;
+  if (isSegmentNetwork(net)) throw new Error('network: segment networks have their own NIC expectations (derive-segments.ts)');
   if (net.mode === 'dhcp') {
     // QEMU's user network hands out fixed addresses (its DHCP server is the host).
     return {
@@ -180,6 +192,14 @@ function netmaskPrefix(mask: string): number {
 export function labExpectations(lab: LabSpec): IbftExpectation {
   const portal = labPortal(lab);
   const chapType: TargetExpectation['chapType'] = lab.chap?.mutual ? 'mutual' : lab.chap ? 'chap' : 'none';
+  if (isSegmentNetwork(lab.network)) {
+    const target = {
+      chapType,
+      ...(lab.chap ? { chapName: lab.chap.username, chapSecret: secretOption(lab.chap.password) } : {}),
+      ...(lab.chap?.mutual ? { reverseChapName: lab.chap.mutual.username, reverseChapSecret: secretOption(lab.chap.mutual.password) } : {}),
+    };
+    return { initiator: { name: lab.initiator.iqn }, ...segmentExpectations(lab, labTargetIqn(lab), target) };
+  }
   return {
     initiator: { name: lab.initiator.iqn },
     nics: [nicExpectation(lab)],

@@ -8,6 +8,7 @@ import { NICS, PLATFORMS, sourceSchema } from '@ibft-lab/ipxe-builder';
 import { CONSUMER_CHOICES, DEFAULT_REQUIRED_CONSUMERS, OS_IMAGE_RECIPES } from '@ibft-lab/qemu-runner';
 import { chapSecretSchema, chapUsernameSchema, checkServer, iscsiNameSchema, keepingLeaseNetworkSchema, secretRefSchema } from '@ibft-lab/script-gen';
 import { labBootSchema, labPathSchema } from './boot-spec';
+import { isSegmentNetwork, labNetworkSchema } from './lab-network';
 
 /** Lab names become Nx project names, LIO object names and part of the derived target IQN. */
 export const LAB_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -230,7 +231,7 @@ export const labSpecSchema = z
       .strict()
       .optional()
       .describe('The iSCSI initiator: iPXE in the QEMU guest. Required, except in a table lab (firmware kind "table"), which takes it from its table.'),
-    network: keepingLeaseNetworkSchema.prefault({ mode: 'dhcp' }),
+    network: labNetworkSchema.prefault({ mode: 'dhcp' }),
     firmware: z
       .union([labFirmwareSchema, labTableFirmwareSchema])
       .prefault({})
@@ -272,6 +273,17 @@ export const labSpecSchema = z
       if (lun.image && lab.target.kind !== 'appliance') {
         ctx.addIssue({ code: 'custom', path: ['luns', i, 'image'], message: 'only the appliance target serves images yet; use target.kind "appliance" or leave image out' });
       }
+    });
+    // Private segments: what no single field can check (lab-network.ts checks the network itself).
+    const net = lab.network;
+    if (!isSegmentNetwork(net)) return;
+    if (lab.target.kind !== 'appliance') ctx.addIssue({ code: 'custom', path: ['network', 'mode'], message: `${net.mode} needs target kind appliance (the appliance serves the segments)` });
+    if (lab.luns.some((lun) => lun.image)) ctx.addIssue({ code: 'custom', path: ['network', 'mode'], message: `${net.mode} with an image LUN is not supported yet; use network mode dhcp or static for image labs` });
+    net.nics.forEach((nic, i) => {
+      if (lab.initiator && nic.mac === lab.initiator.mac) ctx.addIssue({ code: 'custom', path: ['network', 'nics', i, 'mac'], message: `is initiator.mac already (net0, on the user network); give each NIC its own MAC` });
+    });
+    (net.paths ?? []).forEach((path, i) => {
+      if (path.lun >= lab.luns.length) ctx.addIssue({ code: 'custom', path: ['network', 'paths', i, 'lun'], message: `LUN ${path.lun} is not in luns (${lab.luns.length} declared)` });
     });
   })
   .describe('An iSCSI-boot lab: initiator, network, firmware, target, disks, CHAP and the proof to run.');

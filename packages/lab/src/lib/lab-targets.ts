@@ -7,7 +7,9 @@
 import { isAbsolute, posix } from 'node:path';
 import { buildRomTargetConfig, identityScriptPath, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
 import type { SecretRef } from '@ibft-lab/script-gen';
-import { labDesiredState, labDisks, labExpectations, labHasImage, labHostPort, labPortal, labScript } from './derive-lab';
+import { labDesiredState, labDisks, labExpectations, labHasImage, labHostPort, labPortal, labScript, labTargetIqn } from './derive-lab';
+import { applianceSegments, initiatorSegmentNics } from './derive-segments';
+import { isSegmentNetwork } from './lab-network';
 import { isTableLab, type AnyLabSpec, type LabSpec, type TableLabSpec } from './lab-spec';
 import { LAB_FILE } from './read-lab';
 
@@ -35,8 +37,9 @@ function labImageFiles(lab: LabSpec): string[] {
   return labDisks(lab).flatMap((disk) => (typeof disk.image === 'string' && !isAbsolute(disk.image) && !disk.image.startsWith('..') ? [posix.normalize(disk.image)] : []));
 }
 
-/** target-vm's options: the lab's images (paths made workspace-relative) and, with any, the fixed portal port. */
+/** target-vm's options: the lab's private segments; its images (paths made workspace-relative) and, with any, the fixed portal port. */
 function targetVmOptions(lab: LabSpec, labRoot: string): Record<string, unknown> {
+  if (isSegmentNetwork(lab.network)) return { segments: applianceSegments(lab, labTargetIqn(lab)) };
   if (!labHasImage(lab)) return {};
   const disks = labDisks(lab).map((disk) => ({
     image: typeof disk.image === 'string' ? { path: isAbsolute(disk.image) ? disk.image : posix.join(labRoot, disk.image) } : { os: disk.image.os },
@@ -118,6 +121,7 @@ function ipxeLabTargets(spec: LabSpec, context: LabTargetsContext): Record<strin
   const target = { ...targetConnection(lab), config: labDesiredState(lab) };
   const appliance = lab.target.kind === 'appliance';
   const systemUnderTest = labSystemUnderTest(lab, labRoot);
+  const segments = isSegmentNetwork(lab.network);
   // The script (and a ROM embedding it) must carry the CHAP secrets, since iPXE
   // sends them. Such outputs stay out of Nx's cache, which may be shared remotely.
   const cacheable = !lab.chap;
@@ -157,6 +161,8 @@ function ipxeLabTargets(spec: LabSpec, context: LabTargetsContext): Record<strin
         accel: lab.accel,
         ...(built ? { rom: `${out}/firmware` } : {}),
         initiatorFile: `${out}/target/initiator.json`,
+        // NICs after net0, each connected to its segment (initiator.json says where).
+        ...(segments ? { segmentNics: initiatorSegmentNics(lab) } : {}),
         expectations: labExpectations(lab),
         probe: lab.probe ?? lab.boot.kind === 'probe',
         consumers: lab.consumers,

@@ -20,6 +20,8 @@ export interface InitiatorInfo {
    * its user network) to this host loopback port, where the appliance listens.
    */
   relay?: GuestForward;
+  /** For an appliance with private segments: where the initiator's NIC on each segment connects. */
+  segments?: { name: string; ip: string; connect: string }[];
 }
 
 /** The appliance's portal as initiator guests see it: fixed, whatever port the appliance got. */
@@ -36,16 +38,21 @@ export function initiatorInfo(
   const tpg = target.tpgs[0];
   const acl = tpg.acls[0];
   const declared = tpg.portals[0] ?? { ip: '0.0.0.0', port: 3260 };
+  // On private segments the initiator reaches the appliance's own addresses, no relay.
+  const segments = endpoint?.segments?.length ? endpoint.segments : undefined;
   // The appliance's fast path: the guest reaches the appliance's published port at 10.0.2.2 itself, no relay.
-  const direct = endpoint && initiatorPortal ? checkDirectPortal(initiatorPortal, endpoint) : undefined;
-  const portal = direct
-    ? direct
-    : endpoint
-      ? { ...APPLIANCE_GUEST_PORTAL }
-      : (initiatorPortal ?? { ip: declared.ip === '0.0.0.0' ? (sshHost ?? '127.0.0.1') : declared.ip, port: declared.port });
+  const direct = !segments && endpoint && initiatorPortal ? checkDirectPortal(initiatorPortal, endpoint) : undefined;
+  const portal = segments
+    ? { ip: declared.ip, port: declared.port }
+    : direct
+      ? direct
+      : endpoint
+        ? { ...APPLIANCE_GUEST_PORTAL }
+        : (initiatorPortal ?? { ip: declared.ip === '0.0.0.0' ? (sshHost ?? '127.0.0.1') : declared.ip, port: declared.port });
   return {
     portal,
-    ...(endpoint && !direct ? { relay: { guestIp: APPLIANCE_GUEST_PORTAL.ip, guestPort: APPLIANCE_GUEST_PORTAL.port, hostPort: endpoint.iscsiPort } } : {}),
+    ...(segments ? { segments } : {}),
+    ...(endpoint && !segments && !direct ? { relay: { guestIp: APPLIANCE_GUEST_PORTAL.ip, guestPort: APPLIANCE_GUEST_PORTAL.port, hostPort: endpoint.iscsiPort } } : {}),
     targetIqn: target.iqn,
     lun: acl?.mappedLuns[0]?.index ?? tpg.luns[0]?.index ?? 0,
     initiatorIqn: acl?.initiatorIqn,

@@ -74,15 +74,28 @@ export const networkSchema = z
   .discriminatedUnion('mode', [dhcpNetworkSchema, staticNetworkSchema])
   .describe('How iPXE configures its network: dhcp or static.');
 
-/** A lab's network: the same, but a DHCP lab keeps the firmware's lease unless it says otherwise. */
+/** A lab's DHCP network: the same, but it keeps the firmware's lease unless it says otherwise. */
+export const keepingLeaseDhcpNetworkSchema = dhcpNetworkSchema
+  .extend({ keepFirmwareLease: z.boolean().default(true).describe(dhcpNetworkSchema.shape.keepFirmwareLease.description ?? '') })
+  .describe(dhcpNetworkSchema.description ?? '');
+
+/** A lab's network: dhcp (keeping the firmware's lease) or static. */
 export const keepingLeaseNetworkSchema = z
-  .discriminatedUnion('mode', [
-    dhcpNetworkSchema
-      .extend({ keepFirmwareLease: z.boolean().default(true).describe(dhcpNetworkSchema.shape.keepFirmwareLease.description ?? '') })
-      .describe(dhcpNetworkSchema.description ?? ''),
-    staticNetworkSchema,
-  ])
+  .discriminatedUnion('mode', [keepingLeaseDhcpNetworkSchema, staticNetworkSchema])
   .describe('How iPXE configures its network: dhcp or static.');
+
+/** An iPXE network device name: net0, net1, … or a VLAN device net1-42 (what vcreate names it). */
+export const NETDEV_NAME = /^net[0-9]{1,2}(?:-[0-9]{1,4})?$/;
+const netdevSchema = z.string().regex(NETDEV_NAME, { message: 'must be an iPXE network device name such as net1' });
+
+export const interfaceSchema = z
+  .object({
+    netdev: netdevSchema.describe('The NIC, e.g. net1 (net0 is `network`).'),
+    vlan: z.number().int().min(1).max(4094).optional().describe('802.1Q tag: `vcreate --tag N <netdev>`, then configure <netdev>-N instead.'),
+    network: networkSchema.describe('How this interface is configured: dhcp (`dhcp <netdev>`) or static (`set <netdev>/ip ...`, `ifopen <netdev>`).'),
+  })
+  .strict()
+  .describe('One more network interface, configured after net0.');
 
 const multiWordLun = /^[0-9a-f]{1,4}(?:-[0-9a-f]{1,4}){1,3}$/;
 
@@ -138,8 +151,12 @@ export const sanhookSchema = z
   .object({
     targets: z
       .array(sanTargetSchema)
-      .min(1, { message: 'a sanhook needs at least one target' })
+      .default([])
       .describe('SAN targets of this drive; several targets make a multipath drive (one sanhook, several URIs).'),
+    settingUris: z
+      .array(z.string().regex(/^(?:net[0-9]{1,2}(?:-[0-9]{1,4})?\/)?root-path$/, { message: 'must be root-path or <netdev>/root-path, e.g. net1/root-path' }))
+      .default([])
+      .describe('iPXE settings that hold a SAN URI (DHCP option 17), written as `${net1/root-path}`, after targets.'),
     drive: z
       .number()
       .int()
@@ -155,6 +172,9 @@ export const sanhookSchema = z
     chap: chapSchema.optional(),
   })
   .strict()
+  .superRefine((hook, ctx) => {
+    if (hook.targets.length + hook.settingUris.length === 0) ctx.addIssue({ code: 'custom', path: ['targets'], message: 'a sanhook needs at least one target' });
+  })
   .describe('One `sanhook` command.');
 
 export const promptSchema = z
@@ -230,6 +250,11 @@ export const diagnosticsSchema = z
 export const labScriptSchema = z
   .object({
     network: networkSchema.prefault({ mode: 'dhcp' }),
+    interfaces: z.array(interfaceSchema).default([]).describe('More NICs (and VLAN devices on them), configured after net0, in order.'),
+    clearSettings: z
+      .array(z.string().regex(/^net[0-9]{1,2}(?:-[0-9]{1,4})?(?:\.dhcp)?\/[a-z][a-z0-9-]*$/, { message: 'must be a scoped iPXE setting such as net0.dhcp/dns' }))
+      .default([])
+      .describe('Settings removed after the interfaces are up (`clear S ||`), e.g. net0.dhcp/dns: iPXE writes the first DNS server of any interface into every iBFT NIC.'),
     initiatorIqn: iscsiNameSchema.optional().describe('Initiator name (`set initiator-iqn`); omitted lets iPXE derive one.'),
     sanhooks: z.array(sanhookSchema).default([]).describe('SAN drives to attach, in order.'),
     diagnostics: diagnosticsSchema.default({ show: [], route: false }),

@@ -29,6 +29,34 @@ describe('renderScript', () => {
     expect(commands(renderScript({ network: { mode: 'dhcp' } }))[0]).toBe('dhcp');
   });
 
+  it('renders more NICs: a VLAN device by vcreate, DHCP by name, a static one, clears, and a sanhook per NIC with a multipath and a root-path one', () => {
+    const text = renderScript({
+      interfaces: [
+        { netdev: 'net1', vlan: 42, network: { mode: 'dhcp' } },
+        { netdev: 'net2', network: { mode: 'static', ip: '192.168.20.10', prefix: 24 } },
+      ],
+      clearSettings: ['net0.dhcp/dns'],
+      sanhooks: [
+        { targets: [{ server: '192.168.42.1', targetIqn: IQN }, { server: '192.168.20.1', targetIqn: IQN }] },
+        { settingUris: ['net1-42/root-path'], drive: 0x81 },
+      ],
+    });
+    expect(commands(text)).toEqual([
+      'dhcp net0',
+      'vcreate --tag 42 net1',
+      'dhcp net1-42',
+      'set net2/ip 192.168.20.10',
+      'set net2/netmask 255.255.255.0',
+      'ifopen net2',
+      'clear net0.dhcp/dns ||',
+      `sanhook iscsi:192.168.42.1::::${IQN} iscsi:192.168.20.1::::${IQN} ||`,
+      'sanhook --drive 0x81 ${net1-42/root-path} ||',
+      'echo == config done ==',
+    ]);
+    expect(() => renderScript({ sanhooks: [{}] })).toThrow(/sanhooks\.0\.targets: a sanhook needs at least one target/);
+    expect(() => renderScript({ interfaces: [{ netdev: 'net1', vlan: 4095, network: { mode: 'dhcp' } }] })).toThrow(/interfaces\.0\.vlan/);
+  });
+
   it('renders a static network with several DNS servers', () => {
     const text = renderScript({
       network: { mode: 'static', ip: '10.0.2.15', prefix: 24, gateway: '10.0.2.2', dns: ['10.0.2.3', '8.8.8.8'], hostname: 'lab1' },

@@ -44,24 +44,31 @@ function chapState(chap: LabScript['sanhooks'][number]['chap']): ChapState {
   };
 }
 
+function networkLines(net: LabScript['network'], netdev: string, named: boolean): string[] {
+  // A DHCP lab's net0 keeps the lease the stock ROM took for the TFTP script: a second DHCP costs 3 s.
+  if (net.mode === 'dhcp') return [named ? `dhcp ${netdev}` : net.keepFirmwareLease ? KEEP_LEASE_DHCP : 'dhcp'];
+  const lines = [`set ${netdev}/ip ${net.ip}`, `set ${netdev}/netmask ${net.netmask ?? prefixToNetmask(net.prefix ?? 32)}`];
+  if (net.gateway) lines.push(`set ${netdev}/gateway ${net.gateway}`);
+  // iPXE's dns setting holds several addresses only as raw bytes; the iBFT
+  // takes the first two from it.
+  if (net.dns.length === 1) lines.push(`set ${netdev}/dns ${net.dns[0]}`);
+  if (net.dns.length > 1) lines.push(`set ${netdev}/dns:hex ${ipv4Hex(net.dns)}`);
+  if (net.hostname) lines.push(`set hostname ${net.hostname}`);
+  lines.push(`ifopen ${netdev}`);
+  return lines;
+}
+
 export function renderScript(input: LabScriptInput | LabScript): string {
   const model = validateLabScript(input);
   const lines: string[] = ['#!ipxe'];
 
-  if (model.network.mode === 'dhcp') {
-    lines.push(model.network.keepFirmwareLease ? KEEP_LEASE_DHCP : 'dhcp');
-  } else {
-    const net = model.network;
-    lines.push(`set net0/ip ${net.ip}`);
-    lines.push(`set net0/netmask ${net.netmask ?? prefixToNetmask(net.prefix ?? 32)}`);
-    if (net.gateway) lines.push(`set net0/gateway ${net.gateway}`);
-    // iPXE's dns setting holds several addresses only as raw bytes; the iBFT
-    // takes the first two from it.
-    if (net.dns.length === 1) lines.push(`set net0/dns ${net.dns[0]}`);
-    if (net.dns.length > 1) lines.push(`set net0/dns:hex ${ipv4Hex(net.dns)}`);
-    if (net.hostname) lines.push(`set hostname ${net.hostname}`);
-    lines.push('ifopen net0');
+  // A lab with more interfaces names net0 in its dhcp: a bare `dhcp` would configure the others too.
+  lines.push(...networkLines(model.network, 'net0', model.interfaces.length > 0));
+  for (const iface of model.interfaces) {
+    if (iface.vlan !== undefined) lines.push(`vcreate --tag ${iface.vlan} ${iface.netdev}`);
+    lines.push(...networkLines(iface.network, iface.vlan === undefined ? iface.netdev : `${iface.netdev}-${iface.vlan}`, true));
   }
+  for (const setting of model.clearSettings) lines.push(`clear ${setting} ||`);
 
   if (model.initiatorIqn) lines.push(`set initiator-iqn ${model.initiatorIqn}`);
 
@@ -76,7 +83,7 @@ export function renderScript(input: LabScriptInput | LabScript): string {
     const words = ['sanhook'];
     if (hook.drive !== undefined) words.push('--drive', hex(hook.drive));
     if (hook.noDescribe) words.push('--no-describe');
-    words.push(...hook.targets.map((t) => buildSanUri(t)));
+    words.push(...hook.targets.map((t) => buildSanUri(t)), ...hook.settingUris.map((name) => `\${${name}}`));
     if (hook.keepGoing) words.push('||');
     lines.push(words.join(' '));
   }

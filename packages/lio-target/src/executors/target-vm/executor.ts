@@ -82,6 +82,7 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
       readyDeadlineMs: options.readyTimeoutSeconds * 1000,
       disks,
       iscsiPort: options.iscsiHostPort,
+      segments: options.segments,
       log: consoleLog.log,
     }).catch((error) => {
       if (error instanceof PortInUse && options.iscsiHostPortField) {
@@ -91,6 +92,7 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
     });
     writeEndpoint(file, appliance.endpoint);
     console.log(`LIO appliance: ssh 127.0.0.1:${appliance.endpoint.sshPort}, iSCSI 127.0.0.1:${appliance.endpoint.iscsiPort} (guests: ${appliance.endpoint.guestPortal.ip}:${appliance.endpoint.guestPortal.port}); endpoint ${file}`);
+    for (const segment of appliance.endpoint.segments ?? []) console.log(`LIO appliance: segment ${segment.name} at ${segment.ip}, initiators connect to ${segment.connect}`);
     console.log('ready');
     await serveUntilStopped((done) => void appliance.vm.exited.then(done));
     // Only our own endpoint: a later run may have replaced it after ours went stale.

@@ -28,6 +28,8 @@ export const APPLIANCE_PACKAGES = [
   'dbus-bin',
   'kmod',
   'busybox-static',
+  // DHCP (and option 17 root-path) on private segments (segment-network.ts).
+  'dnsmasq-base',
 ];
 // libelogind0 is an alternative to libsystemd0 that apt-cache lists as well; both ship libsystemd.so.0.
 const EXCLUDED = ['libelogind0'];

@@ -16,6 +16,8 @@ export const endpointSchema = z.object({
   guestPortal: z.object({ ip: z.string(), port: z.number().int() }),
   pid: z.number().int(),
   startedAt: z.string(),
+  /** Private L2 segments: the initiator's NIC connects a QEMU socket netdev to `connect`; `ip` is the appliance on it. */
+  segments: z.array(z.object({ name: z.string(), ip: z.string(), connect: z.string() })).optional(),
 });
 
 export type ApplianceEndpoint = z.output<typeof endpointSchema>;

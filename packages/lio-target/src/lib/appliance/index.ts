@@ -6,3 +6,4 @@ export * from './disk-image';
 export * from './appliance-disks';
 export * from './start-appliance';
 export * from './saved-state';
+export * from './segment-network';

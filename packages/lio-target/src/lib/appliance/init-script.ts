@@ -12,6 +12,8 @@ export const APPLIANCE_MODULES = [
   'target_core_file',
   'target_core_iblock',
   'iscsi_target_mod',
+  // VLAN interfaces on private segments (segment-network.ts).
+  '8021q',
 ];
 
 export const INIT_SCRIPT = `#!/bin/sh

@@ -10,6 +10,7 @@ import type { ApplianceEndpoint } from './endpoint';
 import { checkPortFree, freeLoopbackPort } from './free-port';
 import { APPLIANCE_READY_MARKER } from './init-script';
 import { discardSavedState, hasSavedState, restoreApplianceState, saveApplianceState, savedStatePath } from './saved-state';
+import { applianceSegmentMac, checkApplianceSegments, dnsmasqConfig, DNSMASQ_CONFIG_PATH, segmentSetupScript, type ApplianceSegment } from './segment-network';
 
 export const APPLIANCE_SERIAL_PREFIX = '[lio-appliance] ';
 
@@ -52,6 +53,12 @@ export interface StartApplianceOptions {
    * A fixed port lets initiators reach it at 10.0.2.2:<port> with a script written before the appliance runs.
    */
   iscsiPort?: number;
+  /**
+   * Private L2 segments to initiators: one NIC each, on a QEMU socket netdev
+   * listening on a free host loopback port (the initiator's NIC connects to
+   * it), with the segment's address, VLAN and DHCP service. Default: none.
+   */
+  segments?: ApplianceSegment[];
   /** How long boot + first targetcli answer may take (counted once the appliance image is there: built, or waited for). */
   readyDeadlineMs?: number;
   log?: (line: string) => void;
@@ -88,6 +95,8 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   });
   // A fixed port that is taken fails now, naming it, not as a QEMU hostfwd error after the image build.
   if (options.iscsiPort !== undefined) await checkPortFree(options.iscsiPort);
+  const segments = options.segments ?? [];
+  checkApplianceSegments(segments);
   const cacheDir = options.cacheDir ?? workspaceCacheDir();
   const image = await withWritableCache(cacheDir, () => buildAppliance({ cacheDir, log }));
   // The deadline bounds this appliance's boot, from here: several labs on a cold cache wait for one build
@@ -97,6 +106,12 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   while (sshPort === options.iscsiPort) sshPort = await freeLoopbackPort();
   let iscsiPort = options.iscsiPort ?? (await freeLoopbackPort());
   while (iscsiPort === sshPort) iscsiPort = await freeLoopbackPort();
+  const segmentPorts: number[] = [];
+  for (const _ of segments) {
+    let port = await freeLoopbackPort();
+    while ([sshPort, iscsiPort, ...segmentPorts].includes(port)) port = await freeLoopbackPort();
+    segmentPorts.push(port);
+  }
   const spec: StartVmSpec = {
     // no_timer_check: on 2 cores shared by several VMs, Linux's IO-APIC timer check can miss its ticks and panic.
     accel: 'tcg',
@@ -108,6 +123,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
         model: 'virtio-net-pci',
         netdev: { kind: 'user', hostForwards: [{ hostPort: sshPort, guestPort: 22 }, { hostPort: iscsiPort, guestPort: 3260 }] },
       },
+      ...segmentPorts.map((port, i) => ({ model: 'virtio-net-pci', mac: applianceSegmentMac(i), netdev: { kind: 'socket' as const, listen: `127.0.0.1:${port}` } })),
     ],
     drives: disks.map((disk) => ({ path: disk.path, format: disk.format, interface: 'virtio' as const, snapshot: true })),
   };
@@ -121,6 +137,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     guestPortal: { ip: '10.0.2.2', port: iscsiPort },
     pid: process.pid,
     startedAt: new Date().toISOString(),
+    ...(segments.length ? { segments: segments.map((segment, i) => ({ name: segment.name, ip: segment.ip, connect: `127.0.0.1:${segmentPorts[i]}` })) } : {}),
   };
   const transports: Transport[] = [];
   const connect = async () => {
@@ -145,7 +162,9 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     },
   });
 
-  const stateEntry = options.savedState === false ? undefined : savedStatePath(cacheDir, image.key, spec);
+  // A segment's socket netdev listens on a port of this run, which a saved state would have to match:
+  // an appliance with segments always boots (and is not saved).
+  const stateEntry = options.savedState === false || segments.length ? undefined : savedStatePath(cacheDir, image.key, spec);
   if (stateEntry && hasSavedState(stateEntry)) {
     let vm: QemuVm | undefined;
     log('LIO appliance: restoring its saved state');
@@ -176,6 +195,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
       // Worth a few seconds once; a state that cannot be saved costs the next run a boot, not this one its target.
       await saveApplianceState(vm, stateEntry, `LIO appliance ${image.key}`, log).catch((error: Error) => log(`LIO appliance: not saved for next time: ${error.message}`));
     }
+    if (segments.length) await bringUpSegments(connect, segments, log);
   } catch (error) {
     await appliance.stop();
     throw error;
@@ -207,6 +227,20 @@ async function declaredReady(connect: () => Promise<Transport>, deadline: number
     }
   }
   throw new Error(`no SSH answer after the restore: ${(last as Error)?.message ?? 'none in time'}`);
+}
+
+/** Addresses (and VLANs) before setup-target's portals bind to them; dnsmasq last. */
+async function bringUpSegments(connect: () => Promise<Transport>, segments: ApplianceSegment[], log: (line: string) => void): Promise<void> {
+  const t = await connect();
+  try {
+    const config = dnsmasqConfig(segments);
+    if (config) await t.writeFile(DNSMASQ_CONFIG_PATH, config);
+    const result = await t.run(['sh', '-s'], { stdin: segmentSetupScript(segments) });
+    if (result.code !== 0) throw new Error(`the LIO appliance could not bring up its segments (exit ${result.code}): ${result.stderr.trim()}`);
+    log(`segments up: ${segments.map((s) => `${s.name} ${s.ip}/${s.prefix}${s.vlan ? ` vlan ${s.vlan}` : ''}${s.dhcp ? ' dhcp' : ''}`).join(', ')}`);
+  } finally {
+    await t.close();
+  }
 }
 
 /** Waits only while the appliance is not listening yet; a refusal fails at once. */

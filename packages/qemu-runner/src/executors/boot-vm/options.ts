@@ -125,6 +125,17 @@ export const optionsSchema = z
       .string()
       .optional()
       .describe("setup-target's initiator.json (workspace-relative): how the guest reaches the target; relays the LIO appliance's portal."),
+    segmentNics: z
+      .array(
+        z
+          .object({
+            segment: z.string().describe("The segment's name, as initiatorFile's segments name it."),
+            mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, { message: 'must look like 52:54:00:00:42:01' }).describe("The NIC's MAC."),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe("NICs after the first (same model, no option ROM), each on a private segment to the LIO appliance: a QEMU socket netdev connecting to where initiatorFile says the appliance listens."),
     marker: z.string().optional().describe("Line the script echoes when configuration is done; default '== config done =='."),
     expectations: expectationsSchema.optional(),
     probe: z.boolean().default(true).describe('Boot the Linux probe after the marker and require /sys/firmware/ibft to agree.'),

@@ -23,6 +23,7 @@ import {
 import { checkQemu, registerTempDir, startQemu, type Accel, type Firmware, type GuestForward, type QemuVm } from '../vm';
 import { IPXE_FAILURE_PATTERNS, LINUX_FAILURE_PATTERNS } from './ipxe-failures';
 import { stockRomPath } from './stock-rom';
+import type { SegmentNic } from './target-access';
 import {
   awaitExpectations,
   checkSystemUnderTest,
@@ -53,6 +54,8 @@ export interface BootLabOptions {
   marker?: string;
   /** Fixed guest addresses relayed to host loopback ports (e.g. the LIO appliance's portal). */
   guestForwards?: GuestForward[];
+  /** More NICs of the same model (iPXE net1, net2, …), each on a private segment; no option ROM of their own. */
+  segmentNics?: SegmentNic[];
   expectations?: IbftExpectation;
   /** Boot the Linux probe after the marker and require it to agree with the host decode. */
   probe?: boolean;
@@ -376,6 +379,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
             ...virtioRomProperties(nic, firmware, rom),
             netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe', guestForwards: options.guestForwards },
           },
+          ...(options.segmentNics ?? []).map((segmentNic) => ({ model: nic, noRom: true, mac: segmentNic.mac, netdev: { kind: 'socket' as const, connect: segmentNic.connect } })),
         ],
         drives: sut ? systemUnderTestDrives(sut) : [],
         // A system that reboots (`sanboot || reboot`, a failed installer) ends the run instead of looping.

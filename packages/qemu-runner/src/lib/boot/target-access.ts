@@ -5,10 +5,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { GuestForward } from '../vm';
 
+/** One more initiator NIC, on a private segment: a QEMU socket netdev connecting to the appliance's. */
+export interface SegmentNic {
+  mac: string;
+  /** host:port the appliance's NIC listens on. */
+  connect: string;
+}
+
 const targetAccessSchema = z.object({
   portal: z.object({ ip: z.string(), port: z.number().int() }),
   targetIqn: z.string(),
   relay: z.object({ guestIp: z.string(), guestPort: z.number().int(), hostPort: z.number().int() }).optional(),
+  segments: z.array(z.object({ name: z.string(), ip: z.string(), connect: z.string() })).optional(),
 });
 
 export type TargetAccess = z.output<typeof targetAccessSchema>;
@@ -33,6 +41,17 @@ export function readTargetAccess(path: string): TargetAccess {
 
 export function guestForwardsFor(access: TargetAccess): GuestForward[] {
   return access.relay ? [access.relay] : [];
+}
+
+/** The initiator's NICs after net0: each on its segment's socket, as the appliance published it. */
+export function segmentNicsFor(access: TargetAccess | undefined, nics: { segment: string; mac: string }[], path: string): SegmentNic[] {
+  return nics.map((nic, i) => {
+    const segment = access?.segments?.find((s) => s.name === nic.segment);
+    if (!segment) {
+      throw new Error(`segmentNics[${i}].segment: ${path} publishes no segment ${nic.segment}; restart the lab's target-vm (its appliance was started without the lab's segments)`);
+    }
+    return { mac: nic.mac, connect: segment.connect };
+  });
 }
 
 /** Refuses a boot whose script would look for the target somewhere setup-target did not put it. */

@@ -110,6 +110,12 @@ describe('buildQemuArgv', () => {
     expect(argv).not.toContain('-boot');
   });
 
+  it('gives a NIC no option ROM when asked (one iPXE ROM drives all NICs of its model)', () => {
+    const argv = buildQemuArgv({ ...base, bootFromNetwork: false, nics: [{ model: 'rtl8139', noRom: true, netdev: { kind: 'socket', connect: '127.0.0.1:4000' } }] });
+    expect(pairs(argv, '-device')).toEqual(['rtl8139,netdev=net0,romfile=']);
+    expect(() => buildQemuArgv({ ...base, nics: [{ model: 'rtl8139', romfile: '/x.rom', noRom: true, netdev: { kind: 'user' } }] })).toThrow(/^nics\[0\]\.noRom: /);
+  });
+
   it('builds socket netdevs', () => {
     const argv = buildQemuArgv({ ...base, nics: [{ model: 'e1000', netdev: { kind: 'socket', listen: '127.0.0.1:4000' } }] });
     expect(pairs(argv, '-netdev')).toEqual(['socket,id=net0,listen=127.0.0.1:4000']);

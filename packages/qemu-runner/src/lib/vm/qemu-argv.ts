@@ -129,7 +129,9 @@ export function buildQemuArgv(spec: VmSpec): string[] {
     argv.push('-netdev', netdevArg(nic, id, i));
     const device = [nic.model, `netdev=${id}`];
     if (nic.mac) device.push(`mac=${nic.mac.toLowerCase()}`);
+    if (nic.romfile && nic.noRom) throw new VmSpecError(`nics[${i}].noRom`, 'is set together with romfile', 'give one of them');
     if (nic.romfile) device.push(`romfile=${optionValue(nic.romfile)}`);
+    if (nic.noRom) device.push('romfile=');
     for (const [name, value] of Object.entries(nic.properties ?? {})) {
       if (!/^[a-z][a-z0-9_-]*$/.test(name) || ['netdev', 'mac', 'romfile', 'bootindex', 'id'].includes(name)) {
         throw new VmSpecError(`nics[${i}].properties.${name}`, 'is not a free -device property name', 'use a lowercase QEMU property such as disable-legacy (netdev, mac, romfile, bootindex are set from their own fields)');

@@ -52,6 +52,8 @@ export interface NicSpec {
   /** Option ROM for this NIC (a built iPXE ROM, or the distro's stock ROM). */
   romfile?: string;
   mac?: string;
+  /** No option ROM at all (`romfile=`): one iPXE ROM drives every NIC of its model, the others need none. */
+  noRom?: boolean;
   /** More `-device` properties, e.g. { 'disable-legacy': 'on' } for Debian's virtio iPXE ROMs (PCI id 1af4:1041). */
   properties?: Record<string, string>;
   netdev: NetdevSpec;
