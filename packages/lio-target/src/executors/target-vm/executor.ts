@@ -1,5 +1,20 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { APPLIANCE_ERRORS, APPLIANCE_PHASES, APPLIANCE_SERIAL_PREFIX, endpointPath, PortInUse, removeEndpoint, resolveApplianceDisks, startAppliance, writeEndpoint } from '../../lib/appliance';
+import { rmSync } from 'node:fs';
+import type { z } from 'zod';
+import {
+  APPLIANCE_ERRORS,
+  APPLIANCE_PHASES,
+  APPLIANCE_SERIAL_PREFIX,
+  endpointFailurePath,
+  endpointPath,
+  PortInUse,
+  removeEndpoint,
+  resolveApplianceDisks,
+  startAppliance,
+  writeEndpoint,
+  writeEndpointFailure,
+  type RunningAppliance,
+} from '../../lib/appliance';
 import { dirname, join } from 'node:path';
 import { calmLog, verboseFromEnv, whenParentGone, workspaceCacheDir } from '@ibft-lab/qemu-runner';
 import { runExecutor } from '../run-executor';
@@ -17,18 +32,10 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
       file: join(dirname(file), 'appliance-serial.log'),
       print: (line) => console.log(line),
     });
-    const disks = await resolveApplianceDisks(options.disks, { workspaceRoot: context.root, cacheDir: workspaceCacheDir(), log: (line) => console.log(line) });
-    for (const [i, disk] of disks.entries()) console.log(`LIO appliance: disk ${i} ${disk.path} (${disk.format}, ${(disk.virtualBytes / 2 ** 20).toFixed(0)} MiB, copy-on-write)`);
-    const appliance = await startAppliance({
-      memoryMiB: options.memoryMiB,
-      readyDeadlineMs: options.readyTimeoutSeconds * 1000,
-      disks,
-      iscsiPort: options.iscsiHostPort,
-      log: consoleLog.log,
-    }).catch((error) => {
-      if (error instanceof PortInUse && options.iscsiHostPortField) {
-        throw new Error(`${options.iscsiHostPortField}: port ${error.port} on 127.0.0.1 is in use by another process; set ${options.iscsiHostPortField} to a free port (below 32768), or stop what holds it`);
-      }
+    rmSync(endpointFailurePath(file), { force: true });
+    const appliance = await startLabAppliance(options, context.root, consoleLog.log).catch((error: Error) => {
+      // setup-target, started beside us by Nx, reads this instead of waiting out its deadline.
+      writeEndpointFailure(file, error.message);
       throw error;
     });
     writeEndpoint(file, appliance.endpoint);
@@ -49,4 +56,18 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
     await appliance.stop();
     console.log('LIO appliance stopped');
   }, context.root);
+}
+
+/** The lab's images resolved (an OS image built on first use), then the appliance booted with them. */
+async function startLabAppliance(options: z.output<typeof optionsSchema>, workspaceRoot: string, log: (line: string) => void): Promise<RunningAppliance> {
+  const disks = await resolveApplianceDisks(options.disks, { workspaceRoot, cacheDir: workspaceCacheDir(), log: (line) => console.log(line) });
+  for (const [i, disk] of disks.entries()) console.log(`LIO appliance: disk ${i} ${disk.path} (${disk.format}, ${(disk.virtualBytes / 2 ** 20).toFixed(0)} MiB, copy-on-write)`);
+  try {
+    return await startAppliance({ memoryMiB: options.memoryMiB, readyDeadlineMs: options.readyTimeoutSeconds * 1000, disks, iscsiPort: options.iscsiHostPort, log });
+  } catch (error) {
+    if (error instanceof PortInUse && options.iscsiHostPortField) {
+      throw new Error(`${options.iscsiHostPortField}: port ${error.port} on 127.0.0.1 is in use by another process; set ${options.iscsiHostPortField} to a free port (below 32768), or stop what holds it`);
+    }
+    throw error;
+  }
 }
