@@ -110,11 +110,14 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
   jest.setTimeout(900_000);
 
   // A fresh clone's first run-many: an empty image cache that every lab needs at once.
-  const cache = mkdtempSync(join(tmpdir(), 'ibft-lab-empty-cache-'));
+  let cache: string;
   // Nx 24 keeps its task cache outside the workspace (~/.nx/<id>/cache): give it a folder of this test's to grep.
-  const nxCache = mkdtempSync(join(tmpdir(), 'ibft-lab-nx-cache-'));
+  let nxCache: string;
   let removeSecrets = () => undefined as void;
   beforeAll(async () => {
+    // Made here, not when the file is collected: a run filtered to other tests (-t) runs no afterAll to remove them.
+    cache = mkdtempSync(join(tmpdir(), 'ibft-lab-empty-cache-'));
+    nxCache = mkdtempSync(join(tmpdir(), 'ibft-lab-nx-cache-'));
     removeSecrets = provideExampleSecrets();
     // The OS image (a Debian root, 1-2 minutes of mmdebstrap) is the one entry this test does not build in the
     // empty cache: its build has tests of its own (qemu-runner's os-image.spec). It is built in
@@ -125,8 +128,7 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
     }
   }, 1_200_000);
   afterAll(() => {
-    rmSync(cache, { recursive: true, force: true });
-    rmSync(nxCache, { recursive: true, force: true });
+    for (const dir of [cache, nxCache]) if (dir) rmSync(dir, { recursive: true, force: true });
     removeSecrets();
   });
 

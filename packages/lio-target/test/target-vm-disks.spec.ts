@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import targetVm from '../src/executors/target-vm/executor';
-import { initiatorInfo, parseDesiredState, type ApplianceEndpoint } from '../src';
+import { initiatorInfo, parseDesiredState, waitForEndpoint, type ApplianceEndpoint } from '../src';
 
 const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-target-vm-disks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,6 +36,12 @@ const qemu = existsSync('/usr/bin/qemu-system-x86_64');
     expect(result.success).toBe(false);
     expect(result.lines.join('\n')).toContain(`target-vm: target.hostPort: port ${port} on 127.0.0.1 is in use by another process; set target.hostPort to a free port`);
     expect(existsSync(join(dir, 'endpoint.json'))).toBe(false);
+    // Nx does not stop setup-target when a continuous target-vm fails: it reads why at once, not after its deadline.
+    const started = Date.now();
+    await expect(waitForEndpoint(join(dir, 'endpoint.json'), Date.now() + 60_000, () => undefined)).rejects.toThrow(
+      `the LIO appliance did not start: target-vm: target.hostPort: port ${port} on 127.0.0.1 is in use`,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
   } finally {
     server.close();
   }

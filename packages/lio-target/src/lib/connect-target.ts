@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import { z } from 'zod';
-import { endpointAlive, readEndpoint, type ApplianceEndpoint } from './appliance/endpoint';
+import { endpointAlive, readEndpoint, readEndpointFailure, type ApplianceEndpoint } from './appliance/endpoint';
 import { refusedByAppliance } from './appliance/start-appliance';
 import { connectSsh, localTransport, SshRefused, sshTransportOptionsSchema, type Transport } from './transport';
 
@@ -28,9 +28,12 @@ export interface OpenedTarget {
 
 export async function waitForEndpoint(path: string, deadline: number, log: (line: string) => void): Promise<ApplianceEndpoint> {
   let said = false;
+  const since = Date.now();
   for (;;) {
     const endpoint = readEndpoint(path);
     if (endpoint && endpointAlive(endpoint)) return endpoint;
+    const failure = readEndpointFailure(path, since);
+    if (failure) throw new Error(`the LIO appliance did not start: target-vm: ${failure}`);
     if (Date.now() > deadline) {
       throw new Error(`no running LIO appliance: ${path} ${endpoint ? 'names a process that is gone' : 'does not exist'}; start the target-vm target first`);
     }

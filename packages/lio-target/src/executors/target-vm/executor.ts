@@ -1,5 +1,23 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { APPLIANCE_ERRORS, APPLIANCE_PHASES, APPLIANCE_SERIAL_PREFIX, endpointAlive, endpointPath, PortInUse, readEndpoint, removeEndpoint, resolveApplianceDisks, startAppliance, writeEndpoint, type ApplianceEndpoint } from '../../lib/appliance';
+import { rmSync } from 'node:fs';
+import type { z } from 'zod';
+import {
+  APPLIANCE_ERRORS,
+  APPLIANCE_PHASES,
+  APPLIANCE_SERIAL_PREFIX,
+  endpointAlive,
+  endpointFailurePath,
+  endpointPath,
+  PortInUse,
+  readEndpoint,
+  removeEndpoint,
+  resolveApplianceDisks,
+  startAppliance,
+  writeEndpoint,
+  writeEndpointFailure,
+  type ApplianceEndpoint,
+  type RunningAppliance,
+} from '../../lib/appliance';
 import { dirname, join } from 'node:path';
 import { processAlive } from '@ibft-lab/cache';
 import { calmLog, verboseFromEnv, whenParentGone, workspaceCacheDir } from '@ibft-lab/qemu-runner';
@@ -74,20 +92,10 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
       file: join(dirname(file), 'appliance-serial.log'),
       print: (line) => console.log(line),
     });
-    const disks = await resolveApplianceDisks(options.disks, { workspaceRoot: context.root, cacheDir: workspaceCacheDir(), log: (line) => console.log(line) });
-    for (const [i, disk] of disks.entries()) console.log(`LIO appliance: disk ${i} ${disk.path} (${disk.format}, ${(disk.virtualBytes / 2 ** 20).toFixed(0)} MiB, copy-on-write)`);
-    const appliance = await startAppliance({
-      memoryMiB: options.memoryMiB,
-      savedState: options.savedState,
-      readyDeadlineMs: options.readyTimeoutSeconds * 1000,
-      disks,
-      iscsiPort: options.iscsiHostPort,
-      segments: options.segments,
-      log: consoleLog.log,
-    }).catch((error) => {
-      if (error instanceof PortInUse && options.iscsiHostPortField) {
-        throw new Error(`${options.iscsiHostPortField}: port ${error.port} on 127.0.0.1 is in use by another process; set ${options.iscsiHostPortField} to a free port (below 32768), or stop what holds it`);
-      }
+    rmSync(endpointFailurePath(file), { force: true });
+    const appliance = await startLabAppliance(options, context.root, consoleLog.log).catch((error: Error) => {
+      // setup-target, started beside us by Nx, reads this instead of waiting out its deadline.
+      writeEndpointFailure(file, error.message);
       throw error;
     });
     writeEndpoint(file, appliance.endpoint);
@@ -107,5 +115,27 @@ function readEndpointQuietly(file: string): ApplianceEndpoint | undefined {
     return readEndpoint(file);
   } catch {
     return undefined;
+  }
+}
+
+/** The lab's images resolved (an OS image built on first use), then the appliance booted with them. */
+async function startLabAppliance(options: z.output<typeof optionsSchema>, workspaceRoot: string, log: (line: string) => void): Promise<RunningAppliance> {
+  const disks = await resolveApplianceDisks(options.disks, { workspaceRoot, cacheDir: workspaceCacheDir(), log: (line) => console.log(line) });
+  for (const [i, disk] of disks.entries()) console.log(`LIO appliance: disk ${i} ${disk.path} (${disk.format}, ${(disk.virtualBytes / 2 ** 20).toFixed(0)} MiB, copy-on-write)`);
+  try {
+    return await startAppliance({
+      memoryMiB: options.memoryMiB,
+      savedState: options.savedState,
+      readyDeadlineMs: options.readyTimeoutSeconds * 1000,
+      disks,
+      iscsiPort: options.iscsiHostPort,
+      segments: options.segments,
+      log,
+    });
+  } catch (error) {
+    if (error instanceof PortInUse && options.iscsiHostPortField) {
+      throw new Error(`${options.iscsiHostPortField}: port ${error.port} on 127.0.0.1 is in use by another process; set ${options.iscsiHostPortField} to a free port (below 32768), or stop what holds it`);
+    }
+    throw error;
   }
 }

@@ -1,6 +1,6 @@
 // The appliance's endpoint file: what setup-target, boot-vm and tests need to
 // reach a running appliance. No secrets: the key is referenced by path.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { processAlive } from '@ibft-lab/cache';
@@ -41,9 +41,37 @@ export function readEndpoint(path: string): ApplianceEndpoint | undefined {
 
 export function removeEndpoint(path: string): void {
   rmSync(path, { force: true });
+  rmSync(endpointFailurePath(path), { force: true });
 }
 
 /** Is the process that wrote the endpoint still alive? */
 export function endpointAlive(endpoint: ApplianceEndpoint): boolean {
   return processAlive(endpoint.pid);
+}
+
+/**
+ * Why target-vm could not start the appliance, beside the endpoint file: Nx does
+ * not stop a continuous task's dependents when it fails, so setup-target reads
+ * this instead of waiting out its deadline for an endpoint that will not come.
+ */
+export function endpointFailurePath(endpointFile: string): string {
+  return `${endpointFile}.failed`;
+}
+
+export function writeEndpointFailure(endpointFile: string, message: string): void {
+  mkdirSync(dirname(endpointFile), { recursive: true });
+  // The Nx process that ran us: setup-target, run by the same one, knows the failure is this run's.
+  writeFileSync(endpointFailurePath(endpointFile), `${JSON.stringify({ runner: process.ppid, message })}\n`);
+}
+
+/** The failure target-vm wrote in this run (the same parent process, or since `since`), if any; another is a past run's. */
+export function readEndpointFailure(endpointFile: string, since: number): string | undefined {
+  const file = endpointFailurePath(endpointFile);
+  try {
+    const failure = JSON.parse(readFileSync(file, 'utf8')) as { runner?: number; message?: string };
+    if (failure.runner !== process.ppid && statSync(file).mtimeMs < since - 2000) return undefined;
+    return failure.message;
+  } catch {
+    return undefined;
+  }
 }
