@@ -78,32 +78,39 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   checkApplianceSegments(segments);
   const cacheDir = options.cacheDir ?? workspaceCacheDir();
   const image = await withWritableCache(cacheDir, () => buildAppliance({ cacheDir, log }));
-  const sshPort = await freeLoopbackPort();
-  let iscsiPort = await freeLoopbackPort();
-  while (iscsiPort === sshPort) iscsiPort = await freeLoopbackPort();
-  const segmentPorts: number[] = [];
-  for (const _ of segments) {
-    let port = await freeLoopbackPort();
-    while ([sshPort, iscsiPort, ...segmentPorts].includes(port)) port = await freeLoopbackPort();
-    segmentPorts.push(port);
-  }
-  const vm = await startQemu(
-    {
-      accel: 'tcg',
-      memoryMiB: options.memoryMiB ?? 768,
-      firmware: 'bios',
-      kernel: { path: image.kernel.vmlinuz, initrd: image.initramfs, append: 'console=ttyS0 rdinit=/init panic=-1' },
-      nics: [
+  // A free port can be taken by another process before QEMU binds it (labs start
+  // their appliances at once): QEMU then fails at once, and the next try takes new ports.
+  let started: { vm: QemuVm; ports: AppliancePorts } | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    const ports = await pickPorts(segments.length);
+    try {
+      const vm = await startQemu(
         {
-          model: 'virtio-net-pci',
-          netdev: { kind: 'user', hostForwards: [{ hostPort: sshPort, guestPort: 22 }, { hostPort: iscsiPort, guestPort: 3260 }] },
+          accel: 'tcg',
+          memoryMiB: options.memoryMiB ?? 768,
+          firmware: 'bios',
+          kernel: { path: image.kernel.vmlinuz, initrd: image.initramfs, append: 'console=ttyS0 rdinit=/init panic=-1' },
+          nics: [
+            {
+              model: 'virtio-net-pci',
+              netdev: { kind: 'user', hostForwards: [{ hostPort: ports.ssh, guestPort: 22 }, { hostPort: ports.iscsi, guestPort: 3260 }] },
+            },
+            ...ports.segments.map((port, i) => ({ model: 'virtio-net-pci', mac: applianceSegmentMac(i), netdev: { kind: 'socket' as const, listen: `127.0.0.1:${port}` } })),
+          ],
+          drives: disks.map((disk) => ({ path: disk.path, format: disk.format, interface: 'virtio' as const, snapshot: true })),
         },
-        ...segmentPorts.map((port, i) => ({ model: 'virtio-net-pci', mac: applianceSegmentMac(i), netdev: { kind: 'socket' as const, listen: `127.0.0.1:${port}` } })),
-      ],
-      drives: disks.map((disk) => ({ path: disk.path, format: disk.format, interface: 'virtio' as const, snapshot: true })),
-    },
-    { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal },
-  );
+        { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal },
+      );
+      started = { vm, ports };
+    } catch (error) {
+      if (attempt >= 3 || !PORT_TAKEN.test((error as Error).message)) throw error;
+      log(`a loopback port was taken before QEMU bound it; trying again with other ports (${(error as Error).message.split('\n').find((l) => PORT_TAKEN.test(l))?.trim()})`);
+    }
+  }
+  const { vm, ports } = started;
+  const sshPort = ports.ssh;
+  const iscsiPort = ports.iscsi;
+  const segmentPorts = ports.segments;
   const endpoint: ApplianceEndpoint = {
     host: '127.0.0.1',
     sshPort,
@@ -144,6 +151,29 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     throw error;
   }
   return { endpoint, vm, connect, stop };
+}
+
+interface AppliancePorts {
+  ssh: number;
+  iscsi: number;
+  segments: number[];
+}
+
+const PORT_TAKEN = /Address already in use|Could not set up host forwarding rule/;
+
+async function pickPorts(segmentCount: number): Promise<AppliancePorts> {
+  const taken: number[] = [];
+  const next = async () => {
+    let port = await freeLoopbackPort();
+    while (taken.includes(port)) port = await freeLoopbackPort();
+    taken.push(port);
+    return port;
+  };
+  const ssh = await next();
+  const iscsi = await next();
+  const segments: number[] = [];
+  for (let i = 0; i < segmentCount; i++) segments.push(await next());
+  return { ssh, iscsi, segments };
 }
 
 /** Addresses (and VLANs) before setup-target's portals bind to them; dnsmasq last. */
