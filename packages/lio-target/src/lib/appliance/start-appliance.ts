@@ -102,17 +102,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   // The deadline bounds this appliance's boot, from here: several labs on a cold cache wait for one build
   // (ensureCacheEntry, which takes over from a dead builder), and the last of them must not lose its boot time to it.
   const deadline = Date.now() + deadlineMs;
-  let sshPort = await freeLoopbackPort();
-  while (sshPort === options.iscsiPort) sshPort = await freeLoopbackPort();
-  let iscsiPort = options.iscsiPort ?? (await freeLoopbackPort());
-  while (iscsiPort === sshPort) iscsiPort = await freeLoopbackPort();
-  const segmentPorts: number[] = [];
-  for (const _ of segments) {
-    let port = await freeLoopbackPort();
-    while ([sshPort, iscsiPort, ...segmentPorts].includes(port)) port = await freeLoopbackPort();
-    segmentPorts.push(port);
-  }
-  const spec: StartVmSpec = {
+  const specFor = (ports: AppliancePorts): StartVmSpec => ({
     // no_timer_check: on 2 cores shared by several VMs, Linux's IO-APIC timer check can miss its ticks and panic.
     accel: 'tcg',
     memoryMiB: options.memoryMiB ?? 768,
@@ -121,24 +111,27 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     nics: [
       {
         model: 'virtio-net-pci',
-        netdev: { kind: 'user', hostForwards: [{ hostPort: sshPort, guestPort: 22 }, { hostPort: iscsiPort, guestPort: 3260 }] },
+        netdev: { kind: 'user', hostForwards: [{ hostPort: ports.ssh, guestPort: 22 }, { hostPort: ports.iscsi, guestPort: 3260 }] },
       },
-      ...segmentPorts.map((port, i) => ({ model: 'virtio-net-pci', mac: applianceSegmentMac(i), netdev: { kind: 'socket' as const, listen: `127.0.0.1:${port}` } })),
+      ...ports.segments.map((port, i) => ({ model: 'virtio-net-pci', mac: applianceSegmentMac(i), netdev: { kind: 'socket' as const, listen: `127.0.0.1:${port}` } })),
     ],
     drives: disks.map((disk) => ({ path: disk.path, format: disk.format, interface: 'virtio' as const, snapshot: true })),
-  };
-  const endpoint: ApplianceEndpoint = {
+  });
+  const endpointFor = (ports: AppliancePorts): ApplianceEndpoint => ({
     host: '127.0.0.1',
-    sshPort,
-    iscsiPort,
+    sshPort: ports.ssh,
+    iscsiPort: ports.iscsi,
     user: 'root',
     privateKeyPath: image.clientKeyPath,
     hostKeyFingerprint: image.hostKeyFingerprint,
-    guestPortal: { ip: '10.0.2.2', port: iscsiPort },
+    guestPortal: { ip: '10.0.2.2', port: ports.iscsi },
     pid: process.pid,
     startedAt: new Date().toISOString(),
-    ...(segments.length ? { segments: segments.map((segment, i) => ({ name: segment.name, ip: segment.ip, connect: `127.0.0.1:${segmentPorts[i]}` })) } : {}),
-  };
+    ...(segments.length ? { segments: segments.map((segment, i) => ({ name: segment.name, ip: segment.ip, connect: `127.0.0.1:${ports.segments[i]}` })) } : {}),
+  });
+  let ports = await pickPorts(segments.length, options.iscsiPort);
+  let spec = specFor(ports);
+  let endpoint = endpointFor(ports);
   const transports: Transport[] = [];
   const connect = async () => {
     const t = await connectSsh({
@@ -182,7 +175,21 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     }
   }
 
-  const vm = await startQemu(spec, { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal });
+  // A free port can be taken by another process before QEMU binds it (labs start their appliances at
+  // once: seen in the labs e2e); QEMU then fails at once, and the next try takes other ports.
+  let vm: QemuVm | undefined;
+  for (let attempt = 1; !vm; attempt++) {
+    try {
+      vm = await startQemu(spec, { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal });
+    } catch (error) {
+      const taken = (error as Error).message.split('\n').find((line) => PORT_TAKEN.test(line));
+      if (attempt >= 3 || !taken) throw error;
+      log(`a loopback port was taken before QEMU bound it; trying again with other ports (${taken.trim()})`);
+      ports = await pickPorts(segments.length, options.iscsiPort);
+      spec = specFor(ports);
+      endpoint = endpointFor(ports);
+    }
+  }
   const appliance = running(vm, 'booted');
   try {
     await vm.waitForSerial(APPLIANCE_READY_MARKER, {
@@ -227,6 +234,30 @@ async function declaredReady(connect: () => Promise<Transport>, deadline: number
     }
   }
   throw new Error(`no SSH answer after the restore: ${(last as Error)?.message ?? 'none in time'}`);
+}
+
+interface AppliancePorts {
+  ssh: number;
+  iscsi: number;
+  segments: number[];
+}
+
+const PORT_TAKEN = /Address already in use|Could not set up host forwarding rule/;
+
+/** Distinct free loopback ports: SSH, iSCSI (the fixed one when given), one per segment. */
+async function pickPorts(segmentCount: number, fixedIscsi?: number): Promise<AppliancePorts> {
+  const taken: number[] = fixedIscsi === undefined ? [] : [fixedIscsi];
+  const next = async () => {
+    let port = await freeLoopbackPort();
+    while (taken.includes(port)) port = await freeLoopbackPort();
+    taken.push(port);
+    return port;
+  };
+  const ssh = await next();
+  const iscsi = fixedIscsi ?? (await next());
+  const segments: number[] = [];
+  for (let i = 0; i < segmentCount; i++) segments.push(await next());
+  return { ssh, iscsi, segments };
 }
 
 /** Addresses (and VLANs) before setup-target's portals bind to them; dnsmasq last. */
