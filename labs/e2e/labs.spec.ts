@@ -97,7 +97,8 @@ function nx(args: string[], env: NodeJS.ProcessEnv = {}) {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', ...env },
-    timeout: 840_000,
+    // Eleven labs, two of them whole Debian boots and one a dracut boot, four at a time on 2 cores.
+    timeout: 1_800_000,
     maxBuffer: 64 * 1024 * 1024,
   });
 }
@@ -107,7 +108,7 @@ if (reason) console.log(`labs e2e skipped: ${reason}`);
 const maybe = reason ? describe.skip : describe;
 
 maybe('nx run-many -t boot-vm over every lab in labs/', () => {
-  jest.setTimeout(900_000);
+  jest.setTimeout(1_900_000);
 
   // A fresh clone's first run-many: an empty image cache that every lab needs at once.
   let cache: string;
