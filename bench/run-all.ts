@@ -18,6 +18,8 @@ const ABOUT: Record<string, string> = {
   'lio-target': 'targetcli starts and seconds for a cold apply, a no-op re-apply and a teardown on the LIO appliance.',
   'debian-iscsi-root':
     'A Debian root on an iSCSI LUN booted from the iBFT (stock pxe-virtio.rom `sanboot` of a block backstore on the LIO appliance, open-iscsi in the initramfs): the cold image build, then warm boot phases against raw QEMU with the same argv (goal: QEMU start → proof ≤ 60 s). Needs root and the image tools.',
+  networks:
+    'Warm wall time of each lab on private segments (vlan, two-nics, multipath, dhcp-root-path) through `nx run <lab>:boot-vm`, then all at once with --parallel (every lab passes, every segment its own loopback port), with the raw floor (stock ROM, dhcp + marker) in the same run. labs/vlan needs IPXE_SRC.',
   labs: 'Every lab under labs/ through `nx run-many -t boot-vm`, one at a time and all at once: labs per minute.',
 };
 
