@@ -19,6 +19,8 @@ const ABOUT: Record<string, string> = {
   'lio-target': 'targetcli starts and seconds for a cold apply, a no-op re-apply and a teardown on the LIO appliance.',
   'debian-iscsi-root':
     'labs/debian-iscsi-root as a user runs it (`nx run debian-iscsi-root:boot-vm`: the appliance serves the OS image copy-on-write as a block backstore, stock pxe-virtio.rom sanboots it, the OS\'s initramfs logs in from the iBFT): the cold image build, then per warm run its phases from the streamed console, against the raw floor (plain QEMU, a sanboot script, an appliance started directly) in the same run (goal: warm run ≤ 60 s). Needs root and the image tools.',
+  networks:
+    'Warm wall time of each lab on private segments (vlan, two-nics, multipath, dhcp-root-path) through `nx run <lab>:boot-vm`, then all at once with --parallel (every lab passes, every segment its own loopback port), with the raw floor (stock ROM, dhcp + marker) in the same run. labs/vlan needs IPXE_SRC.',
   labs: 'Every lab under labs/ through `nx run-many -t boot-vm`, one at a time and all at once: labs per minute.',
 };
 
