@@ -5,22 +5,13 @@ import { join } from 'node:path';
 import { parseDesiredState } from '@ibft-lab/lio-target';
 import { lintScript, renderScript } from '@ibft-lab/script-gen';
 import { labDesiredState, labExpectations, labScript } from './derive-lab';
-import { LabSpecError, parseLabSpec, type LabSpec } from './lab-spec';
+import { parseLabSpec, type LabSpec } from './lab-spec';
 import { labTargets } from './lab-targets';
+import { labProblems } from '../testing/lab-problems';
 
 const labsDir = join(__dirname, '..', '..', '..', '..', 'labs');
 const example = (name: string): LabSpec => parseLabSpec(JSON.parse(readFileSync(join(labsDir, name, 'lab.json'), 'utf8')), name);
 const raw = (name: string) => JSON.parse(readFileSync(join(labsDir, name, 'lab.json'), 'utf8'));
-
-function problems(input: unknown): string[] {
-  try {
-    parseLabSpec(input, 'lab');
-  } catch (error) {
-    if (error instanceof LabSpecError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 const segment = { name: 'san', subnet: '192.168.42.0/24', dhcp: { pool: { start: '192.168.42.100', end: '192.168.42.199' } } };
 const base = {
@@ -30,7 +21,7 @@ const base = {
 const withNetwork = (network: Record<string, unknown>) => ({ ...base, network: { ...base.network, ...network } });
 
 describe('segment networks: bad input is rejected when the lab is read, naming the field', () => {
-  it('accepts the base lab', () => expect(problems(base)).toEqual([]));
+  it('accepts the base lab', () => expect(labProblems(base)).toEqual([]));
 
   it.each([
     ['a VLAN tag of 0', withNetwork({ nics: [{ segment: 'san', mac: '52:54:00:42:00:01', vlan: 0 }] }), /^lab.json: network.nics.0.vlan: must be a VLAN tag from 1 to 4094$/],
@@ -66,7 +57,7 @@ describe('segment networks: bad input is rejected when the lab is read, naming t
     ['a path to a LUN the lab does not have', withNetwork({ paths: [{ lun: 1, segments: ['san'] }] }), /^lab.json: network.paths.0.lun: LUN 1 is not in luns/],
     ['a static NIC on dhcp-root-path', withNetwork({ mode: 'dhcp-root-path', nics: [{ segment: 'san', mac: '52:54:00:42:00:01', config: 'static', ip: '192.168.42.10' }] }), /^lab.json: network.nics.0.config: dhcp-root-path takes each target from DHCP/],
   ])('%s', (_, input, pattern) => {
-    const found = problems(input);
+    const found = labProblems(input);
     expect(found.some((line) => pattern.test(line))).toBe(true);
   });
 });

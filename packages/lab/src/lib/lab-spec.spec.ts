@@ -1,20 +1,11 @@
 import { emptyLedger, parseDesiredState, plan } from '@ibft-lab/lio-target';
 import { lintScript, renderScript } from '@ibft-lab/script-gen';
 import { labDesiredState, labExpectations, labPortal, labScript, labTargetIqn } from './derive-lab';
-import { LabSpecError, parseLabSpec } from './lab-spec';
+import { parseLabSpec } from './lab-spec';
 import { labTargets } from './lab-targets';
+import { labProblems } from '../testing/lab-problems';
 
 const minimal = { initiator: { iqn: 'iqn.2010-04.org.ipxe:t' } };
-
-function problems(input: unknown): string[] {
-  try {
-    parseLabSpec(input, 'lab');
-  } catch (error) {
-    if (error instanceof LabSpecError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('LabSpec', () => {
   it('fills the default lab: appliance, rtl8139, BIOS, DHCP, one LUN, probe on, name from the folder', () => {
@@ -46,12 +37,12 @@ describe('LabSpec', () => {
     [{ ...minimal, consumers: ['kernel', 'systemd-networkd'] }, /lab.json: consumers.1: /],
     [{ ...minimal, otherConsumers: 'hide' }, /lab.json: otherConsumers: /],
   ])('rejects %j naming the field', (input, pattern) => {
-    expect(problems(input).join('\n')).toMatch(pattern);
+    expect(labProblems(input).join('\n')).toMatch(pattern);
   });
 
   it('never puts a secret value into an error', () => {
     const secret = 'a secret$(reboot)';
-    expect(problems({ ...minimal, chap: { username: 'u', password: secret } }).join('\n')).not.toContain(secret);
+    expect(labProblems({ ...minimal, chap: { username: 'u', password: secret } }).join('\n')).not.toContain(secret);
   });
 
   it('refuses a folder name that is no lab name unless name is set', () => {

@@ -10,26 +10,17 @@ import { DERIVED_HOST_PORTS, labDesiredState, labExpectations, labHostPort, labP
 import { LabSpecError, parseLabSpec } from './lab-spec';
 import { labTargets } from './lab-targets';
 import { readLabSpec } from './read-lab';
+import { labProblems } from '../testing/lab-problems';
 
 const minimal = { initiator: { iqn: 'iqn.2010-04.org.ipxe:t' } };
 const sanboot = { kind: 'sanboot', expect: [{ pattern: 'ibft-lab-proof: done', withinSeconds: 60 }] };
 const osLun = { image: { os: 'debian-iscsi-root' } };
 
-function problems(input: unknown): string[] {
-  try {
-    parseLabSpec(input, 'lab');
-  } catch (error) {
-    if (error instanceof LabSpecError) return error.problems;
-    throw error;
-  }
-  return [];
-}
-
 describe('luns[].image and boot kind sanboot in lab.json', () => {
   it('accepts a path or an OS recipe from qemu-runner\'s registry (every recipe there, no other)', () => {
-    for (const os of Object.keys(OS_IMAGE_RECIPES)) expect(problems({ ...minimal, luns: [{ image: { os } }], boot: sanboot })).toEqual([]);
-    expect(problems({ ...minimal, luns: [{ image: 'disk.qcow2' }] })).toEqual([]);
-    expect(problems({ ...minimal, luns: [{ image: { os: 'windows-xp' } }] }).join('\n')).toMatch(/lab.json: luns\.0\.image/);
+    for (const os of Object.keys(OS_IMAGE_RECIPES)) expect(labProblems({ ...minimal, luns: [{ image: { os } }], boot: sanboot })).toEqual([]);
+    expect(labProblems({ ...minimal, luns: [{ image: 'disk.qcow2' }] })).toEqual([]);
+    expect(labProblems({ ...minimal, luns: [{ image: { os: 'windows-xp' } }] }).join('\n')).toMatch(/lab.json: luns\.0\.image/);
   });
 
   it.each([
@@ -40,7 +31,7 @@ describe('luns[].image and boot kind sanboot in lab.json', () => {
     [{ ...minimal, luns: [{ image: 'a,b.img' }] }, /lab.json: luns\.0\.image: /],
     [{ ...minimal, luns: [osLun], boot: { kind: 'sanboot', expect: [{ pattern: '(', withinSeconds: 5 }] } }, /lab.json: boot\.expect\.0\.pattern: /],
   ])('rejects %j naming the field', (input, pattern) => {
-    expect(problems(input).join('\n')).toMatch(pattern);
+    expect(labProblems(input).join('\n')).toMatch(pattern);
   });
 });
 

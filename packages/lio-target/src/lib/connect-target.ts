@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import { z } from 'zod';
-import { endpointAlive, readEndpoint, readEndpointFailure, type ApplianceEndpoint } from './appliance/endpoint';
+import { endpointAlive, endpointSshOptions, readEndpoint, readEndpointFailure, type ApplianceEndpoint } from './appliance/endpoint';
 import { refusedByAppliance } from './appliance/start-appliance';
 import { connectSsh, localTransport, SshRefused, sshTransportOptionsSchema, type Transport } from './transport';
 
@@ -62,13 +62,7 @@ export async function openTarget(
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      const transport = await connectSsh({
-        host: endpoint.host,
-        port: endpoint.sshPort,
-        user: endpoint.user,
-        privateKeyPath: endpoint.privateKeyPath,
-        hostKeyFingerprint: endpoint.hostKeyFingerprint,
-      });
+      const transport = await connectSsh(endpointSshOptions(endpoint));
       return { transport, endpoint };
     } catch (error) {
       // Only "not listening yet" heals by waiting; a refusal names its cause now.

@@ -8,6 +8,7 @@ import {
   endpointAlive,
   endpointFailurePath,
   endpointPath,
+  endpointSshOptions,
   PortInUse,
   readEndpoint,
   removeEndpoint,
@@ -50,13 +51,7 @@ async function keptAppliance(file: string): Promise<ApplianceEndpoint | undefine
   }
   if (!endpoint || endpoint.pid === process.pid || !endpointAlive(endpoint)) return undefined;
   try {
-    const transport = await connectSsh({
-      host: endpoint.host,
-      port: endpoint.sshPort,
-      user: endpoint.user,
-      privateKeyPath: endpoint.privateKeyPath,
-      hostKeyFingerprint: endpoint.hostKeyFingerprint,
-    });
+    const transport = await connectSsh(endpointSshOptions(endpoint));
     await transport.close();
     return endpoint;
   } catch {

@@ -23,6 +23,11 @@ export const endpointSchema = z.object({
 export type ApplianceEndpoint = z.output<typeof endpointSchema>;
 
 /** dist/labs/<project>/target/endpoint.json under the workspace root. */
+/** How to reach the appliance over SSH (connectSsh's options): its published port, pinned host key and client key. */
+export function endpointSshOptions(endpoint: ApplianceEndpoint): { host: string; port: number; user: string; privateKeyPath: string; hostKeyFingerprint: string } {
+  return { host: endpoint.host, port: endpoint.sshPort, user: endpoint.user, privateKeyPath: endpoint.privateKeyPath, hostKeyFingerprint: endpoint.hostKeyFingerprint };
+}
+
 export function endpointPath(workspaceRoot: string, project: string): string {
   return join(workspaceRoot, 'dist', 'labs', project, 'target', 'endpoint.json');
 }

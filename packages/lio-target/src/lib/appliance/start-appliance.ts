@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type ConsolePhase, type QemuVm, type StartVmSpec } from '@ibft-lab/qemu-runner';
 import { connectSsh, SshRefused, type Transport } from '../transport';
 import { buildAppliance } from './build-appliance';
-import type { ApplianceEndpoint } from './endpoint';
+import { endpointSshOptions, type ApplianceEndpoint } from './endpoint';
 import { checkPortFree, freeLoopbackPort } from './free-port';
 import { APPLIANCE_READY_MARKER } from './init-script';
 import { discardSavedState, hasSavedState, restoreApplianceState, saveApplianceState, savedStatePath } from './saved-state';
@@ -134,13 +134,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   let endpoint = endpointFor(ports);
   const transports: Transport[] = [];
   const connect = async () => {
-    const t = await connectSsh({
-      host: endpoint.host,
-      port: endpoint.sshPort,
-      user: endpoint.user,
-      privateKeyPath: endpoint.privateKeyPath,
-      hostKeyFingerprint: endpoint.hostKeyFingerprint,
-    });
+    const t = await connectSsh(endpointSshOptions(endpoint));
     transports.push(t);
     return t;
   };
