@@ -162,7 +162,12 @@ function compile(pkg: WorkspacePackage, deps: BuiltPackage[], outDir: string, wo
     tsBuildInfoFile: undefined,
     // Spec files are not compiled, so Jest's globals are not part of a package.
     types: ['node'],
-    paths: Object.fromEntries(deps.map((dep) => [dep.packageName, [join(dep.outDir, 'src', 'index.d.ts')]])),
+    // Built declarations may sit outside the workspace (a test's temp folder), where their own imports
+    // (zod, …) find no node_modules: resolve those from the workspace's, or their types turn to any.
+    paths: {
+      ...Object.fromEntries(deps.map((dep) => [dep.packageName, [join(dep.outDir, 'src', 'index.d.ts')]])),
+      '*': [join(workspaceRoot, 'node_modules', '*'), join(workspaceRoot, 'node_modules', '@types', '*')],
+    },
   };
   const program = ts.createProgram({ rootNames: compiledSources(pkg), options });
   const diagnostics = ts.getPreEmitDiagnostics(program);

@@ -4,7 +4,7 @@
 // every error names the field to fix before anything starts.
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
-import { dhcpNetworkSchema, staticNetworkSchema } from '@ibft-lab/script-gen';
+import { keepingLeaseDhcpNetworkSchema, staticNetworkSchema } from '@ibft-lab/script-gen';
 
 const NAME = /^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -188,7 +188,7 @@ function inPool(ip: string, pool: { start: string; end: string }): boolean {
 }
 
 export const labNetworkSchema = z
-  .discriminatedUnion('mode', [dhcpNetworkSchema, staticNetworkSchema, segmentModeSchema])
+  .discriminatedUnion('mode', [keepingLeaseDhcpNetworkSchema, staticNetworkSchema, segmentModeSchema])
   .describe("How the initiator is networked: dhcp or static on QEMU's user network (the target relayed at 10.0.2.4:3260), or private segments to the appliance (segments, dhcp-root-path).");
 
 export type LabNetwork = z.output<typeof labNetworkSchema>;
