@@ -5,22 +5,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_FAIL_ON } from '@ibft-lab/qemu-runner';
-import { LabSpecError, parseLabSpec } from './lab-spec';
+import { parseLabSpec } from './lab-spec';
 import { labTargets } from './lab-targets';
 import { readLabSpec } from './read-lab';
+import { problemsOf } from '../testing/lab-problems';
 
 const minimal = { initiator: { iqn: 'iqn.2010-04.org.ipxe:t' } };
 const expect1 = [{ pattern: 'login:', withinSeconds: 60 }];
 
 function readProblems(dir: string, lab: unknown): string[] {
   writeFileSync(join(dir, 'lab.json'), JSON.stringify({ name: 'x', ...(lab as object) }));
-  try {
-    readLabSpec(join(dir, 'lab.json'), 'labs/x/lab.json');
-  } catch (error) {
-    if (error instanceof LabSpecError) return error.problems;
-    throw error;
-  }
-  return [];
+  return problemsOf(() => readLabSpec(join(dir, 'lab.json'), 'labs/x/lab.json'));
 }
 
 describe('lab.json boot', () => {

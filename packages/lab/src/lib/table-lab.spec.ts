@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeIbft } from '@ibft-lab/ibft';
-import { isTableLab, LabSpecError, parseLab, parseLabSpec } from './lab-spec';
+import { isTableLab, parseLab, parseLabSpec } from './lab-spec';
 import { labTargets } from './lab-targets';
 import { readLab, readLabSpec } from './read-lab';
+import { problemsOf } from '../testing/lab-problems';
 
 const SPEC = {
   layout: 'edk2',
@@ -15,15 +16,6 @@ const SPEC = {
   targets: [{ ip: '192.168.10.100', lun: 0, name: 'iqn.2003-01.org.example:disk' }],
 };
 
-function problems(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof LabSpecError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('table labs (firmware kind "table")', () => {
   let dir: string;
@@ -62,49 +54,49 @@ describe('table labs (firmware kind "table")', () => {
 
   it('refuses what a table lab cannot have, each field with its fix', () => {
     const lab = { firmware: { kind: 'table', table: 'ibft.bin' } };
-    expect(problems(() => parseLab({ ...lab, initiator: { iqn: 'iqn.2010-04.org.ipxe:x' }, luns: [{}], target: { kind: 'appliance' } }, 'replay'))).toEqual([
+    expect(problemsOf(() => parseLab({ ...lab, initiator: { iqn: 'iqn.2010-04.org.ipxe:x' }, luns: [{}], target: { kind: 'appliance' } }, 'replay'))).toEqual([
       'lab.json: initiator: the table names the initiator (and its NICs carry the MACs): remove initiator',
       'lab.json: target: a table lab starts no iSCSI target (nothing logs in): remove target',
       'lab.json: luns: the table\'s target structures give the LUNs: remove luns',
     ]);
     for (const key of ['network', 'targetIqn', 'chap', 'boot', 'probe']) {
-      expect(problems(() => parseLab({ ...lab, [key]: {} }, 'replay'))).toEqual([expect.stringMatching(new RegExp(`^lab\\.json: ${key}: .*: remove ${key}$`))]);
+      expect(problemsOf(() => parseLab({ ...lab, [key]: {} }, 'replay'))).toEqual([expect.stringMatching(new RegExp(`^lab\\.json: ${key}: .*: remove ${key}$`))]);
     }
   });
 
   it('refuses a bad firmware block, naming the field', () => {
-    expect(problems(() => parseLab({ firmware: { kind: 'table' } }, 'replay'))).toEqual([
+    expect(problemsOf(() => parseLab({ firmware: { kind: 'table' } }, 'replay'))).toEqual([
       'lab.json: firmware.table: give the table as exactly one of table (a file) and spec (the JSON ibft encode reads)',
     ]);
-    expect(problems(() => parseLab({ firmware: { kind: 'table', table: 'a.bin', spec: {} } }, 'replay'))).toHaveLength(1);
-    expect(problems(() => parseLab({ firmware: { kind: 'tabel', table: 'a.bin' } }, 'replay'))).toEqual([
+    expect(problemsOf(() => parseLab({ firmware: { kind: 'table', table: 'a.bin', spec: {} } }, 'replay'))).toHaveLength(1);
+    expect(problemsOf(() => parseLab({ firmware: { kind: 'tabel', table: 'a.bin' } }, 'replay'))).toEqual([
       'lab.json: firmware.kind: is "tabel"; write "table" (a replayed table), or leave kind out (iPXE firmware)',
     ]);
-    expect(problems(() => parseLab({ firmware: { kind: 'table', table: 'a.bin', nic: 'e1000' } }, 'replay'))[0]).toMatch(/^lab\.json: firmware: .*nic/);
+    expect(problemsOf(() => parseLab({ firmware: { kind: 'table', table: 'a.bin', nic: 'e1000' } }, 'replay'))[0]).toMatch(/^lab\.json: firmware: .*nic/);
     // iPXE labs keep their field-named errors (firmware is a union now) and still need the initiator.
-    expect(problems(() => parseLab({ initiator: { iqn: 'iqn.2010-04.org.ipxe:x' }, firmware: { nic: 'ne3000' } }, 'x'))[0]).toMatch(/^lab\.json: firmware\.nic: /);
-    expect(problems(() => parseLab({}, 'x'))).toEqual([
+    expect(problemsOf(() => parseLab({ initiator: { iqn: 'iqn.2010-04.org.ipxe:x' }, firmware: { nic: 'ne3000' } }, 'x'))[0]).toMatch(/^lab\.json: firmware\.nic: /);
+    expect(problemsOf(() => parseLab({}, 'x'))).toEqual([
       'lab.json: initiator: is required: give the initiator\'s IQN ({"iqn": "iqn.2010-04.org.ipxe:<name>"}), or make the lab replay a table (firmware kind "table")',
     ]);
   });
 
   it('refuses, when the lab is read: a missing table file, a file that is no iBFT (saying why), a spec encode refuses', () => {
-    expect(problems(() => read({ firmware: { kind: 'table', table: 'missing.bin' } }))).toEqual([
+    expect(problemsOf(() => read({ firmware: { kind: 'table', table: 'missing.bin' } }))).toEqual([
       `labs/replay/lab.json: firmware.table: missing.bin cannot be read (ENOENT); give a path relative to the lab folder ${dir}`,
     ]);
-    expect(problems(() => read({ firmware: { kind: 'table', table: 'not-an-ibft.bin' } }))).toEqual([
+    expect(problemsOf(() => read({ firmware: { kind: 'table', table: 'not-an-ibft.bin' } }))).toEqual([
       expect.stringMatching(/^labs\/replay\/lab\.json: firmware\.table: not-an-ibft\.bin is not an iBFT Linux would take \(header\.signature: .*\); give a table as `ibft encode` or `ibft import --format bin` writes it$/),
     ]);
     const badSpec = { ...SPEC, targets: [{ ...SPEC.targets[0], ip: '10.0.2.300' }], nics: [{ ...SPEC.nics[0], prefixLength: 40 }] };
-    const lines = problems(() => read({ firmware: { kind: 'table', spec: badSpec } }));
+    const lines = problemsOf(() => read({ firmware: { kind: 'table', spec: badSpec } }));
     expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^labs\/replay\/lab\.json: firmware\.spec\.nics\[0\]\.prefixLength: 40 is too long/), expect.stringMatching(/^labs\/replay\/lab\.json: firmware\.spec\.targets\[0\]\.ip: /)]));
   });
 
   it('parseLabSpec and readLabSpec (iPXE labs) say to use parseLab / readLab for a table lab', () => {
-    expect(problems(() => parseLabSpec({ firmware: { kind: 'table', table: 'ibft.bin' } }, 'replay'))).toEqual([
+    expect(problemsOf(() => parseLabSpec({ firmware: { kind: 'table', table: 'ibft.bin' } }, 'replay'))).toEqual([
       'lab.json: firmware.kind: this lab replays a table; read it with parseLab (or readLab), which returns either kind',
     ]);
     writeFileSync(join(dir, 'lab.json'), JSON.stringify({ name: 'replay', firmware: { kind: 'table', table: 'ibft.bin' } }));
-    expect(problems(() => readLabSpec(join(dir, 'lab.json'), 'x/lab.json'))[0]).toMatch(/read it with readLab/);
+    expect(problemsOf(() => readLabSpec(join(dir, 'lab.json'), 'x/lab.json'))[0]).toMatch(/read it with readLab/);
   });
 });

@@ -1,12 +1,17 @@
-// What parseLabSpec refuses in a lab.json, as the lines a user reads (none when it is accepted).
+// What reading a lab refuses, as the lines a user reads (none when it is accepted).
 import { LabSpecError, parseLabSpec } from '../lib/lab-spec';
 
-export function labProblems(input: unknown): string[] {
+/** The problems `run` throws as a LabSpecError; any other error is rethrown. */
+export function problemsOf(run: () => unknown): string[] {
   try {
-    parseLabSpec(input, 'lab');
+    run();
   } catch (error) {
     if (error instanceof LabSpecError) return error.problems;
     throw error;
   }
   return [];
+}
+
+export function labProblems(input: unknown): string[] {
+  return problemsOf(() => parseLabSpec(input, 'lab'));
 }
