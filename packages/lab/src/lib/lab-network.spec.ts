@@ -53,6 +53,7 @@ describe('segment networks: bad input is rejected when the lab is read, naming t
     ['a DHCP NIC on a segment without DHCP', withNetwork({ segments: [{ name: 'san', subnet: '192.168.42.0/24' }] }), /^lab.json: network.nics.0.config: segment san serves no DHCP/],
     ['a NIC on a segment that does not exist', withNetwork({ nics: [{ segment: 'nope', mac: '52:54:00:42:00:01' }] }), /^lab.json: network.nics.0.segment: no segment is named "nope"/],
     ['a subnet that is not a network', withNetwork({ segments: [{ ...segment, subnet: '192.168.42.7/24' }] }), /^lab.json: network.segments.0.subnet: must be an IPv4 network in CIDR form/],
+    ['segments under UEFI', { ...base, firmware: { platform: 'uefi' } }, /^lab.json: firmware.platform: segments needs platform bios: under UEFI the iPXE that runs the script drives only net0/],
     ['segments with a target other than the appliance', { ...base, target: { kind: 'local' } }, /^lab.json: network.mode: segments needs target kind appliance/],
     ['a path to a LUN the lab does not have', withNetwork({ paths: [{ lun: 1, segments: ['san'] }] }), /^lab.json: network.paths.0.lun: LUN 1 is not in luns/],
     ['a static NIC on dhcp-root-path', withNetwork({ mode: 'dhcp-root-path', nics: [{ segment: 'san', mac: '52:54:00:42:00:01', config: 'static', ip: '192.168.42.10' }] }), /^lab.json: network.nics.0.config: dhcp-root-path takes each target from DHCP/],
