@@ -281,7 +281,7 @@ export const labSpecSchema = z
     if (lab.luns.some((lun) => lun.image)) ctx.addIssue({ code: 'custom', path: ['network', 'mode'], message: `${net.mode} with an image LUN is not supported yet; use network mode dhcp or static for image labs` });
     // Under OVMF each NIC is driven by its own option ROM's iPXE or by OVMF's driver; the iPXE that runs the script
     // sees only net0 ("net1": no such network device), so the segment NICs would never come up.
-    if (lab.firmware.platform === 'uefi') ctx.addIssue({ code: 'custom', path: ['firmware', 'platform'], message: `${net.mode} needs platform bios: under UEFI the iPXE that runs the script drives only net0, not the segment NICs` });
+    if ('platform' in lab.firmware && lab.firmware.platform === 'uefi') ctx.addIssue({ code: 'custom', path: ['firmware', 'platform'], message: `${net.mode} needs platform bios: under UEFI the iPXE that runs the script drives only net0, not the segment NICs` });
     net.nics.forEach((nic, i) => {
       if (lab.initiator && nic.mac === lab.initiator.mac) ctx.addIssue({ code: 'custom', path: ['network', 'nics', i, 'mac'], message: `is initiator.mac already (net0, on the user network); give each NIC its own MAC` });
     });
