@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDesiredState } from '@ibft-lab/lio-target';
-import { lintScript, renderScript } from '@ibft-lab/script-gen';
+import { canonicalLabScript, labScriptSchema, lintScript, parseScript, renderScript } from '@ibft-lab/script-gen';
 import { labDesiredState, labExpectations, labScript } from './derive-lab';
 import { parseLabSpec, type LabSpec } from './lab-spec';
 import { labTargets } from './lab-targets';
@@ -109,6 +109,15 @@ describe('segment networks: derived from one spec', () => {
     expect(renderScript(labScript(lab))).toContain('vcreate --tag 42 net1\ndhcp net1-42\n');
     expect(labExpectations(lab).nics).toMatchObject([{ mac: '52:54:00:42:00:01', vlan: 42, origin: 'dhcp', ip: '192.168.42.100' }]);
     expect((labTargets(lab)['target-vm'].options as { segments: unknown[] }).segments).toMatchObject([{ name: 'san', vlan: 42 }]);
+  });
+
+  it('each segment lab\'s script reads back into the model it was rendered from (parseScript)', () => {
+    for (const name of ['two-nics', 'multipath', 'dhcp-root-path', 'vlan']) {
+      const model = labScriptSchema.parse(labScript(example(name)));
+      const { model: parsed, diagnostics } = parseScript(renderScript(model));
+      expect({ name, errors: diagnostics.filter((d) => d.severity === 'error') }).toEqual({ name, errors: [] });
+      expect(parsed).toEqual(canonicalLabScript(model));
+    }
   });
 
   it('keeps lab.json unchanged when derived (user files are never modified)', () => {

@@ -294,7 +294,16 @@ export function formatIssues(error: z.ZodError, root = ''): string {
  * netmask iPXE is given. parse(render(m)) equals canonicalLabScript(m).
  */
 export function canonicalLabScript(model: LabScript): LabScript {
-  if (model.network.mode !== 'static' || model.network.prefix === undefined) return model;
-  const { prefix, ...network } = model.network;
-  return { ...model, network: { ...network, netmask: prefixToNetmask(prefix) } };
+  // A named `dhcp <netdev>` (net0 beside more interfaces, and every further interface) always asks DHCP again.
+  const canonical = (network: LabScript['network'], named: boolean): LabScript['network'] => {
+    if (network.mode === 'dhcp') return named ? { ...network, keepFirmwareLease: false } : network;
+    if (network.prefix === undefined) return network;
+    const { prefix, ...rest } = network;
+    return { ...rest, netmask: prefixToNetmask(prefix) };
+  };
+  return {
+    ...model,
+    network: canonical(model.network, model.interfaces.length > 0),
+    interfaces: model.interfaces.map((iface) => ({ ...iface, network: canonical(iface.network, true) })),
+  };
 }

@@ -3,7 +3,7 @@
 // reported with its position and no model is returned, so a parsed model
 // always renders back to the same commands.
 import type { Diagnostic } from './diagnostic';
-import { formatIssues, labScriptSchema, type LabScript } from './lab-script';
+import { formatIssues, labScriptSchema, NETDEV_NAME, type LabScript } from './lab-script';
 import { lexScript, type Segment, type Token } from './lexer';
 import { lintScript } from './lint';
 import { CHAP_SETTINGS, type ChapSetting, type ChapState } from './render';
@@ -17,6 +17,8 @@ export interface ParseResult {
 /** The model as it is assembled, before labScriptSchema checks it. */
 interface Input {
   network: Record<string, unknown>;
+  interfaces: Record<string, unknown>[];
+  clearSettings: string[];
   initiatorIqn?: string;
   sanhooks: Record<string, unknown>[];
   diagnostics: { show: string[]; route: boolean };
@@ -74,12 +76,12 @@ export function parseScript(text: string): ParseResult {
   const diagnostics = lintScript(text);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
-  const model: Input = { network: {}, sanhooks: [], diagnostics: { show: [], route: false } };
+  const model: Input = { network: {}, interfaces: [], clearSettings: [], sanhooks: [], diagnostics: { show: [], route: false } };
   const chap: ChapState = {};
-  let staticNet: Record<string, unknown> | undefined;
-  let sawDhcp = false;
-  let keepFirmwareLease = false;
-  let opened = false;
+  // net0 first, then each further interface; a static one is its `set <netdev>/...` lines up to `ifopen <netdev>`.
+  let net0: { network: Record<string, unknown>; token: Token; named: boolean } | undefined;
+  let staticBlock: { netdev: string; settings: Record<string, unknown>; token: Token } | undefined;
+  let pendingVlan: { netdev: string; tag: number; token: Token } | undefined;
   let marker: string | undefined;
   let kernel: Record<string, unknown> | undefined;
 
@@ -98,9 +100,15 @@ export function parseScript(text: string): ParseResult {
       const keepGoing = segments.length === 2 && endsWithKeepGoing(segments);
 
       if (isKeepLeaseDhcp(segments)) {
-        if (sawDhcp || staticNet) throw new Unsupported(command, 'only one network configuration is modelled');
-        sawDhcp = true;
-        keepFirmwareLease = true;
+        configure('net0', { mode: 'dhcp', keepFirmwareLease: true }, command, false);
+        continue;
+      }
+      if (command.text === 'clear' && keepGoing) {
+        if (args.length !== 1) throw new Unsupported(command, '"clear S ||" takes one setting');
+        if (model.initiatorIqn !== undefined || model.sanhooks.length || marker !== undefined) {
+          throw new Unsupported(command, '"clear S ||" is modelled after the interfaces, before initiator-iqn and the sanhooks');
+        }
+        model.clearSettings.push(args[0].text);
         continue;
       }
       if (command.text === 'prompt' && marker !== undefined) {
@@ -123,14 +131,27 @@ export function parseScript(text: string): ParseResult {
       switch (command.text) {
         case 'dhcp':
         case 'ifconf':
-          if (args.length) throw new Unsupported(args[0], `${command.text} arguments are not modelled`);
-          if (keepFirmwareLease) throw new Unsupported(command, 'only one network configuration is modelled');
-          sawDhcp = true;
+          if (args.length > 1) throw new Unsupported(args[1], `${command.text} is modelled with at most one network device`);
+          if (args.length && !NETDEV_NAME.test(args[0].text)) throw new Unsupported(args[0], `${command.text} "${args[0].text}" is not a network device name such as net1`);
+          configure(args[0]?.text ?? 'net0', { mode: 'dhcp', keepFirmwareLease: false }, command, args.length === 1);
           break;
-        case 'ifopen':
-          if (args.length !== 1 || args[0].text !== 'net0') throw new Unsupported(command, 'only "ifopen net0" is modelled');
-          opened = true;
+        case 'ifopen': {
+          const netdev = args[0]?.text;
+          if (args.length !== 1 || !staticBlock || staticBlock.netdev !== netdev) {
+            throw new Unsupported(command, `"ifopen" is modelled only as the end of a static interface: set ${netdev ?? 'net0'}/ip and netmask, then ifopen ${netdev ?? 'net0'}`);
+          }
+          const block = staticBlock;
+          staticBlock = undefined;
+          configure(block.netdev, { mode: 'static', dns: [], ...block.settings }, block.token, true);
           break;
+        }
+        case 'vcreate': {
+          const [flag, tag, netdev] = args;
+          if (args.length !== 3 || flag.text !== '--tag' || !/^net[0-9]{1,2}$/.test(netdev.text)) throw new Unsupported(command, 'vcreate is modelled only as "vcreate --tag N netX"');
+          if (pendingVlan) throw new Unsupported(command, `configure ${pendingVlan.netdev}-${pendingVlan.tag} before the next vcreate`);
+          pendingVlan = { netdev: netdev.text, tag: parseNumber(tag, 'VLAN tag'), token: command };
+          break;
+        }
         case 'set':
         case 'clear':
           parseSetting(command, args);
@@ -198,15 +219,17 @@ export function parseScript(text: string): ParseResult {
         ],
       };
     }
-    if (staticNet) {
-      if (sawDhcp || !opened) {
-        throw new Unsupported({ text: '', line: 1, column: 1 }, 'a static network is "set net0/..." followed by "ifopen net0", without dhcp');
-      }
-      model.network = { mode: 'static', dns: [], ...staticNet };
-    } else {
-      if (!sawDhcp) throw new Unsupported({ text: '', line: 1, column: 1 }, 'no network configuration (dhcp or set net0/ip ... ifopen net0)');
-      model.network = { mode: 'dhcp', keepFirmwareLease };
+    if (staticBlock) throw new Unsupported(staticBlock.token, `a static interface ends with "ifopen ${staticBlock.netdev}"`);
+    if (pendingVlan) throw new Unsupported(pendingVlan.token, `vcreate made ${pendingVlan.netdev}-${pendingVlan.tag}, which is never configured`);
+    if (!net0) throw new Unsupported({ text: '', line: 1, column: 1 }, 'no network configuration (dhcp or set net0/ip ... ifopen net0)');
+    // The renderer names net0 in its dhcp exactly when more interfaces follow (a bare dhcp would configure them too).
+    if (net0.network.mode === 'dhcp' && net0.named !== model.interfaces.length > 0) {
+      throw new Unsupported(
+        net0.token,
+        model.interfaces.length ? 'with more interfaces, net0 is configured by "dhcp net0"' : '"dhcp net0" is modelled only before more interfaces; alone it is a bare "dhcp"',
+      );
     }
+    model.network = net0.network;
   } catch (error) {
     if (!(error instanceof Unsupported)) throw error;
     return { diagnostics: [...diagnostics, unsupported(error.token, error.message)] };
@@ -238,39 +261,51 @@ export function parseScript(text: string): ParseResult {
       model.initiatorIqn = value;
       return;
     }
-    const net = (staticNet ??= {});
-    switch (name) {
-      case 'net0/ip':
-        net.ip = value;
-        return;
-      case 'net0/netmask':
-        net.netmask = value;
-        return;
-      case 'net0/gateway':
-        net.gateway = value;
-        return;
-      case 'net0/dns':
-        net.dns = [value];
-        return;
-      case 'net0/dns:hex':
-        net.dns = ipv4sFromHex(args[1], value);
-        return;
-      case 'hostname':
-        net.hostname = value;
-        return;
+    if (name === 'hostname') {
+      if (!staticBlock) throw new Unsupported(args[0], '"set hostname" is modelled inside a static interface (after its set <netdev>/ip)');
+      staticBlock.settings.hostname = value;
+      return;
     }
-    throw new Unsupported(args[0], `setting "${name}" is not part of the lab script model`);
+    const scoped = /^(net[0-9]{1,2}(?:-[0-9]{1,4})?)\/(ip|netmask|gateway|dns|dns:hex)$/.exec(name);
+    if (!scoped) throw new Unsupported(args[0], `setting "${name}" is not part of the lab script model`);
+    const [, netdev, field] = scoped;
+    if (staticBlock && staticBlock.netdev !== netdev) throw new Unsupported(args[0], `finish ${staticBlock.netdev} with "ifopen ${staticBlock.netdev}" before setting ${netdev}`);
+    const block = (staticBlock ??= { netdev, settings: {}, token: command });
+    if (field === 'dns') block.settings.dns = [value];
+    else if (field === 'dns:hex') block.settings.dns = ipv4sFromHex(args[1], value);
+    else block.settings[field] = value;
+  }
+
+  /** One interface's configuration: net0 first, then the others (a VLAN device right after its vcreate). */
+  function configure(netdev: string, network: Record<string, unknown>, token: Token, named: boolean): void {
+    if (netdev === 'net0') {
+      if (net0) throw new Unsupported(token, 'only one network configuration of net0 is modelled');
+      net0 = { network, token, named };
+      return;
+    }
+    if (!net0) throw new Unsupported(token, `net0 is configured before ${netdev}`);
+    if (pendingVlan) {
+      const vlanDevice = `${pendingVlan.netdev}-${pendingVlan.tag}`;
+      if (netdev !== vlanDevice) throw new Unsupported(token, `after "vcreate --tag ${pendingVlan.tag} ${pendingVlan.netdev}" the model configures ${vlanDevice}`);
+      model.interfaces.push({ netdev: pendingVlan.netdev, vlan: pendingVlan.tag, network });
+      pendingVlan = undefined;
+      return;
+    }
+    model.interfaces.push({ netdev, network });
   }
 }
 
 function parseSanhook(command: Token, args: Token[], keepGoing: boolean, chap: ChapState): Record<string, unknown> {
   const hook: Record<string, unknown> = { keepGoing, noDescribe: false };
   const targets: SanTarget[] = [];
+  const settingUris: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const word = args[i];
     if (word.text === '--drive' && args[i + 1]) hook.drive = parseNumber(args[++i], 'drive');
     else if (word.text === '--no-describe') hook.noDescribe = true;
     else if (word.text.startsWith('-')) throw new Unsupported(word, `sanhook option "${word.text}" is not modelled`);
+    else if (/^\$\{[^}]+\}$/.test(word.text)) settingUris.push(word.text.slice(2, -1));
+    else if (settingUris.length) throw new Unsupported(word, 'SAN URIs come before the settings that hold one (${net1/root-path}), as the renderer writes them');
     else {
       const parsed = parseSanUri(word.text);
       if (!parsed.ok) throw new Unsupported(word, `only iSCSI SAN URIs are modelled: ${parsed.message}`);
@@ -278,6 +313,7 @@ function parseSanhook(command: Token, args: Token[], keepGoing: boolean, chap: C
     }
   }
   hook.targets = targets;
+  hook.settingUris = settingUris;
   if (chap.username !== undefined || chap.password !== undefined) {
     if (chap.username === undefined || chap.password === undefined) {
       throw new Unsupported(command, 'CHAP needs both username and password set before sanhook');

@@ -58,6 +58,12 @@ const network = fc.oneof(
   ).map(({ mask, ...rest }) => ({ ...rest, ...mask })),
 );
 
+// More NICs, some on a VLAN device (vcreate), each by DHCP or static; the settings cleared after them.
+const netdevName = fc.integer({ min: 1, max: 9 }).map((n) => `net${n}`);
+const iface = fc.record({ netdev: netdevName, vlan: fc.integer({ min: 1, max: 4094 }), network }, { requiredKeys: ['netdev', 'network'] });
+const clearSetting = fc.tuple(fc.integer({ min: 0, max: 9 }), fc.boolean(), fc.constantFrom('dns', 'gateway', 'hostname')).map(([n, dhcp, name]) => `net${n}${dhcp ? '.dhcp' : ''}/${name}`);
+const settingUri = fc.oneof(fc.constant('root-path'), netdevName.map((n) => `${n}/root-path`));
+
 const next = fc.oneof(
   fc.constant({ action: 'exit' as const }),
   fc.constant({ action: 'shell' as const }),
@@ -75,11 +81,14 @@ const next = fc.oneof(
 const labScript: fc.Arbitrary<LabScriptInput> = fc.record(
   {
     network,
+    interfaces: fc.array(iface, { maxLength: 3 }),
+    clearSettings: fc.array(clearSetting, { maxLength: 2 }),
     initiatorIqn: iscsiName,
     sanhooks: fc.array(
       fc.record(
         {
           targets: fc.array(target, { minLength: 1, maxLength: 3 }),
+          settingUris: fc.array(settingUri, { maxLength: 2 }),
           drive: fc.integer({ min: 0, max: 255 }),
           noDescribe: fc.boolean(),
           keepGoing: fc.boolean(),
@@ -100,7 +109,7 @@ const labScript: fc.Arbitrary<LabScriptInput> = fc.record(
 describe('render → parse', () => {
   it('generates varied models (sanity of the generator)', () => {
     const samples = fc.sample(labScript, 200).map((m) => renderScript(m)).join('\n');
-    for (const expected of ['set reverse-password', 'clear username', 'iscsi:[', 'set net0/dns:hex', 'kernel ', 'sanboot', '--no-describe']) {
+    for (const expected of ['set reverse-password', 'clear username', 'iscsi:[', 'set net0/dns:hex', 'kernel ', 'sanboot', '--no-describe', 'vcreate --tag', 'dhcp net0', 'ifopen net', '${net', '.dhcp/']) {
       expect(samples).toContain(expected);
     }
   });
