@@ -3,7 +3,8 @@
 // over SSH (the appliance, addressed as if it were remote), driven by the
 // executors the lab plugin would run.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
@@ -245,8 +246,16 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     rmSync(workspace, { recursive: true, force: true });
   });
 
-  it('setup-target configures it over ssh2, boot-vm proves the iBFT through 10.0.2.2 and the port forward, teardown leaves nothing', async () => {
+  it('setup-target configures it over ssh2 and uploads its LUN image once (sha256 checked, reused after), boot-vm proves the iBFT through 10.0.2.2 and the port forward, teardown leaves nothing', async () => {
     const endpoint = appliance!.endpoint;
+    // The LUN's image, named by path in the lab: 8 MiB of a known pattern, the user's file (never written).
+    const labDir = join(workspace, 'labs', 'ssh-remote');
+    mkdirSync(labDir, { recursive: true });
+    const imagePath = join(labDir, 'pattern.img');
+    const pattern = Buffer.alloc(8 * 2 ** 20);
+    for (let i = 0; i < pattern.length; i += 4) pattern.writeUInt32LE((i * 2654435761) >>> 0, i);
+    writeFileSync(imagePath, pattern);
+    const imageSha = createHash('sha256').update(pattern).digest('hex');
     const lab = parseLabSpec(
       {
         initiator: { iqn: 'iqn.2010-04.org.ipxe:ssh-remote' },
@@ -259,11 +268,17 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
           listenPort: 3260,
         },
         chap: { username: 'ssh-initiator', password: 'ssh-secret-0001' },
+        luns: [{ image: 'pattern.img' }],
       },
       'ssh-remote',
     );
     const targets = labTargets(lab);
     expect(targets['target-vm']).toBeUndefined();
+    // Named by its path alone: the project graph holds no hash of it (setup-target takes it when it runs).
+    const backing = '/var/tmp/ibft-lab-ssh-remote-lun0.img';
+    expect((targets['setup-target'].options as { config: { backstores: unknown[] } }).config.backstores).toEqual([
+      { kind: 'fileio', name: 'lun0', path: backing, sparse: true, image: { path: 'labs/ssh-remote/pattern.img' } },
+    ]);
     const context = { root: workspace, projectName: lab.name, cwd: workspace, isVerbose: false } as unknown as ExecutorContext;
     const options = (name: string) => targets[name].options;
     const lines: string[] = [];
@@ -272,6 +287,25 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     try {
       expect(await genScript(options('gen-script'), context)).toEqual({ success: true });
       expect(await setupTarget(options('setup-target'), context)).toEqual({ success: true });
+      const first = lines.splice(0).join('\n');
+      expect(first).toMatch(/image ibft-lab-ssh-remote-lun0\.img\.source: sending 8\.0 MiB to /);
+      expect(first).toMatch(/image ibft-lab-ssh-remote-lun0\.img\.source: sent and verified on /);
+      expect(first).toMatch(/building the sha256 of .*pattern\.img/);
+      // Again, unchanged: its digest is remembered (not hashed again), nothing is sent, nothing is run.
+      expect(await setupTarget(options('setup-target'), context)).toEqual({ success: true });
+      const second = lines.splice(0).join('\n');
+      expect(second).toMatch(/image ibft-lab-ssh-remote-lun0\.img\.source: already on .*\(sha256 [0-9a-f]{12}…\), not sent again/);
+      expect(second).not.toMatch(/building the sha256|sending/);
+      expect(second).toMatch(/setup-target: 0 command\(s\)/);
+      lines.push(first, second);
+      // What LIO serves on LUN 0: a fileio copy of exactly those bytes, beside the uploaded image and its record.
+      const held = await appliance!.connect();
+      expect((await held.run(['sha256sum', backing, `${backing}.source`])).stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0])).toEqual([imageSha, imageSha]);
+      expect((await held.run(['cat', `${backing}.source.sha256`])).stdout.trim()).toBe(`${imageSha} ${pattern.length}`);
+      const served = await readLiveState(targetcliSession(held));
+      expect(served.storage_objects.find((o) => o.name === 'ibftlab_ssh-remote_lun0')).toMatchObject({ plugin: 'fileio', dev: backing, size: pattern.length });
+      expect(served.targets.find((t) => t.wwn === 'iqn.2024-01.org.ibft-lab:ssh-remote')?.tpgs[0].luns.find((l) => l.index === 0)?.storage_object).toBe('/backstores/fileio/ibftlab_ssh-remote_lun0');
+      await held.close();
       expect(JSON.parse(readFileSync(join(workspace, 'dist/labs/ssh-remote/target/initiator.json'), 'utf8'))).toMatchObject({
         portal: { ip: '10.0.2.2', port: endpoint.iscsiPort },
         targetIqn: 'iqn.2024-01.org.ibft-lab:ssh-remote',
@@ -289,6 +323,9 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     const transport = await appliance!.connect();
     const saved = await transport.run(['targetcli', 'ls', '/iscsi']);
     expect(saved.stdout).not.toContain('ssh-remote');
+    // Teardown removed the copy, the uploaded image and its record; the user's file is byte-identical.
+    expect((await transport.run(['sh', '-c', 'ls -a /var/tmp | grep ssh-remote || true'])).stdout.trim()).toBe('');
+    expect(createHash('sha256').update(readFileSync(imagePath)).digest('hex')).toBe(imageSha);
   });
 });
 
