@@ -362,6 +362,8 @@ function handWritten(root: string): string {
 - \`target.ssh\` without \`privateKeyPath\` or \`useAgent: true\`, or without a host key policy
   (\`hostKeyFingerprint\`, \`knownHosts\` or \`insecureAcceptAnyHostKey: true\`); see
   [targets.md](targets.md#ssh-a-machine-you-own).
+- \`luns[i].image\` on an \`ssh\` or \`local\` target: an \`{"os": …}\` image (the appliance's only), or, when the lab
+  is read, a qcow2 file (the message gives the \`qemu-img convert -O raw\` to run: LIO's fileio serves raw bytes).
 - A missing \`name\` whose folder name is not a lab name (set \`name\` then).
 
 ## What a lab derives
@@ -371,7 +373,10 @@ initiator IQN, target IQN, LUNs and CHAP names cannot disagree between the scrip
 
 - **Names.** The project name is \`name\`, or the folder's name. The target IQN is \`targetIqn\`, or
   \`iqn.2024-01.org.ibft-lab:<name>\`. LUN *i* is a sparse fileio backstore, \`ibftlab_<name>_lun<i>\` on the target
-  machine, backed by \`<backingDir>/ibft-lab-<name>-lun<i>.img\` (\`/var/tmp\` inside the appliance).
+  machine, backed by \`<backingDir>/ibft-lab-<name>-lun<i>.img\` (\`/var/tmp\` inside the appliance). A LUN with an
+  \`image\` is, on the appliance, a block backstore on its disk (\`/dev/vda\`, …, copy-on-write); on an \`ssh\` or
+  \`local\` target that same file is a copy of the image, uploaded once beside it as \`<file>.source\` (checked by
+  sha256, reused while unchanged; raw images only, no \`{"os": …}\`).
 - **Portal.** \`appliance\`: \`10.0.2.4:3260\`, a fixed address of QEMU's user network that \`boot-vm\` relays to the
   loopback port the appliance got. \`ssh\` and \`local\`: \`target.portal\`.
 - **iPXE script** (\`gen-script\` → \`dist/labs/<name>/boot.ipxe\`): the network (\`dhcp\`, or \`set net0/ip\`,

@@ -3,7 +3,8 @@
 // over SSH (the appliance, addressed as if it were remote), driven by the
 // executors the lab plugin would run.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
@@ -12,6 +13,7 @@ import {
   freeLoopbackPort,
   readLiveState,
   resolveApplianceDisks,
+  runTargetcliScript,
   startAppliance,
   targetcliSession,
   writeEndpoint,
@@ -244,8 +246,16 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     rmSync(workspace, { recursive: true, force: true });
   });
 
-  it('setup-target configures it over ssh2, boot-vm proves the iBFT through 10.0.2.2 and the port forward, teardown leaves nothing', async () => {
+  it('setup-target configures it over ssh2 and uploads its LUN image once (sha256 checked, reused after), boot-vm proves the iBFT through 10.0.2.2 and the port forward, teardown leaves nothing', async () => {
     const endpoint = appliance!.endpoint;
+    // The LUN's image, named by path in the lab: 8 MiB of a known pattern, the user's file (never written).
+    const labDir = join(workspace, 'labs', 'ssh-remote');
+    mkdirSync(labDir, { recursive: true });
+    const imagePath = join(labDir, 'pattern.img');
+    const pattern = Buffer.alloc(8 * 2 ** 20);
+    for (let i = 0; i < pattern.length; i += 4) pattern.writeUInt32LE((i * 2654435761) >>> 0, i);
+    writeFileSync(imagePath, pattern);
+    const imageSha = createHash('sha256').update(pattern).digest('hex');
     const lab = parseLabSpec(
       {
         initiator: { iqn: 'iqn.2010-04.org.ipxe:ssh-remote' },
@@ -258,11 +268,17 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
           listenPort: 3260,
         },
         chap: { username: 'ssh-initiator', password: 'ssh-secret-0001' },
+        luns: [{ image: 'pattern.img' }],
       },
       'ssh-remote',
     );
     const targets = labTargets(lab);
     expect(targets['target-vm']).toBeUndefined();
+    // Named by its path alone: the project graph holds no hash of it (setup-target takes it when it runs).
+    const backing = '/var/tmp/ibft-lab-ssh-remote-lun0.img';
+    expect((targets['setup-target'].options as { config: { backstores: unknown[] } }).config.backstores).toEqual([
+      { kind: 'fileio', name: 'lun0', path: backing, sparse: true, image: { path: 'labs/ssh-remote/pattern.img' } },
+    ]);
     const context = { root: workspace, projectName: lab.name, cwd: workspace, isVerbose: false } as unknown as ExecutorContext;
     const options = (name: string) => targets[name].options;
     const lines: string[] = [];
@@ -271,6 +287,25 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     try {
       expect(await genScript(options('gen-script'), context)).toEqual({ success: true });
       expect(await setupTarget(options('setup-target'), context)).toEqual({ success: true });
+      const first = lines.splice(0).join('\n');
+      expect(first).toMatch(/image ibft-lab-ssh-remote-lun0\.img\.source: sending 8\.0 MiB to /);
+      expect(first).toMatch(/image ibft-lab-ssh-remote-lun0\.img\.source: sent and verified on /);
+      expect(first).toMatch(/building the sha256 of .*pattern\.img/);
+      // Again, unchanged: its digest is remembered (not hashed again), nothing is sent, nothing is run.
+      expect(await setupTarget(options('setup-target'), context)).toEqual({ success: true });
+      const second = lines.splice(0).join('\n');
+      expect(second).toMatch(/image ibft-lab-ssh-remote-lun0\.img\.source: already on .*\(sha256 [0-9a-f]{12}…\), not sent again/);
+      expect(second).not.toMatch(/building the sha256|sending/);
+      expect(second).toMatch(/setup-target: 0 command\(s\)/);
+      lines.push(first, second);
+      // What LIO serves on LUN 0: a fileio copy of exactly those bytes, beside the uploaded image and its record.
+      const held = await appliance!.connect();
+      expect((await held.run(['sha256sum', backing, `${backing}.source`])).stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0])).toEqual([imageSha, imageSha]);
+      expect((await held.run(['cat', `${backing}.source.sha256`])).stdout.trim()).toBe(`${imageSha} ${pattern.length}`);
+      const served = await readLiveState(targetcliSession(held));
+      expect(served.storage_objects.find((o) => o.name === 'ibftlab_ssh-remote_lun0')).toMatchObject({ plugin: 'fileio', dev: backing, size: pattern.length });
+      expect(served.targets.find((t) => t.wwn === 'iqn.2024-01.org.ibft-lab:ssh-remote')?.tpgs[0].luns.find((l) => l.index === 0)?.storage_object).toBe('/backstores/fileio/ibftlab_ssh-remote_lun0');
+      await held.close();
       expect(JSON.parse(readFileSync(join(workspace, 'dist/labs/ssh-remote/target/initiator.json'), 'utf8'))).toMatchObject({
         portal: { ip: '10.0.2.2', port: endpoint.iscsiPort },
         targetIqn: 'iqn.2024-01.org.ibft-lab:ssh-remote',
@@ -288,17 +323,25 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     const transport = await appliance!.connect();
     const saved = await transport.run(['targetcli', 'ls', '/iscsi']);
     expect(saved.stdout).not.toContain('ssh-remote');
+    // Teardown removed the copy, the uploaded image and its record; the user's file is byte-identical.
+    expect((await transport.run(['sh', '-c', 'ls -a /var/tmp | grep ssh-remote || true'])).stdout.trim()).toBe('');
+    expect(createHash('sha256').update(readFileSync(imagePath)).digest('hex')).toBe(imageSha);
   });
 });
 
-// Negative proof: the same OS image, the lab's own script and iBFT, but its target holding another CHAP secret.
-(reason || !runOsImageLabs ? describe.skip : describe)('labs/debian-iscsi-root with a wrong CHAP secret in its target', () => {
+// Negative proof: the same OS image, the lab's own script and iBFT, and credentials rotated between firmware and OS:
+// iPXE logs in with the lab's secret (LIO checks CHAP only at login, so its session stays up and GRUB reads the
+// kernel through it); once iPXE hands over, the ACL's secret changes on the appliance, and the OS's own initramfs
+// (`iscsistart -b`, from the iBFT) is refused. A second initiator boot, against the rotated target, is refused at
+// iPXE's own login: both refusals with one appliance and one OS boot.
+(reason || !runOsImageLabs ? describe.skip : describe)('labs/debian-iscsi-root with its CHAP secret rotated on the target between firmware and OS', () => {
   jest.setTimeout(600_000);
   let appliance: RunningAppliance | undefined;
   let workspace: string;
   let image: OsImage;
   let shaBefore: string;
   const savedSecret = process.env.IBFT_LAB_CHAP_SECRET;
+  const ROTATED = 'rotated-sec-0001';
 
   beforeAll(async () => {
     workspace = mkdtempSync(join(tmpdir(), 'ibft-lab-wrong-chap-'));
@@ -313,61 +356,112 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     rmSync(workspace, { recursive: true, force: true });
   });
 
-  it('fails at iPXE\'s login, in seconds: the summary shows the expectation that did not match and "Operation not permitted"; the appliance serves the image whole and copy-on-write, and it stays byte-identical', async () => {
-    // The lab as written, on a port of this test's (target.hostPort), so a run of the real lab elsewhere on this machine cannot collide.
+  it("fails at the OS's own login, promptly: the summary shows the expectation that did not match and iscsistart's refusal; then iPXE's own login is refused; the appliance serves the image whole and copy-on-write, and it stays byte-identical", async () => {
+    // The lab as written, on a port of this test's (target.hostPort), so a run of the real lab elsewhere on this
+    // machine cannot collide; its expectations name this lab's target and port instead of the real lab's.
+    const name = 'wrong-chap-root';
+    const port = await freeLoopbackPort();
     const json = JSON.parse(readFileSync(join(root, 'labs', 'debian-iscsi-root', 'lab.json'), 'utf8'));
-    const lab = parseLabSpec({ ...json, name: 'wrong-chap-root', target: { kind: 'appliance', hostPort: await freeLoopbackPort() } }, 'wrong-chap-root');
+    const ours = (pattern: string) => pattern.replace('ibft-lab:debian-iscsi-root', `ibft-lab:${name}`).replace('10\\.0\\.2\\.2:26998', `10\\.0\\.2\\.2:${port}`);
+    const boot = { ...json.boot, expect: json.boot.expect.map((e: { pattern: string }) => ({ ...e, pattern: ours(e.pattern) })) };
+    const lab = parseLabSpec({ ...json, name, target: { kind: 'appliance', hostPort: port }, boot }, name);
+    const targetIqn = `iqn.2024-01.org.ibft-lab:${name}`;
     const targets = labTargets(lab, { labRoot: 'labs/debian-iscsi-root' });
     const vmOptions = targets['target-vm'].options as { disks: NamedDiskSource[]; iscsiHostPort: number };
     const disks = await resolveApplianceDisks(vmOptions.disks, { workspaceRoot: root, cacheDir: workspaceCacheDir() });
     expect(disks.map((d) => d.path)).toEqual([image.path]);
     appliance = await startAppliance({ disks, iscsiPort: vmOptions.iscsiHostPort, readyDeadlineMs: 300_000 });
     writeEndpoint(endpointPath(workspace, lab.name), appliance.endpoint);
+    // Connected before the boot, so the rotation is one targetcli start when its moment comes.
+    const transport = await appliance.connect();
+    const session = targetcliSession(transport);
 
-    const setup = structuredClone(targets['setup-target'].options) as { config: { targets: Array<{ tpgs: Array<{ acls: Array<{ chap: { password: unknown } }> }> }> } };
-    setup.config.targets[0].tpgs[0].acls[0].chap.password = 'wrong-secret-0001';
     // The stock ROM (no build-rom here), the script over TFTP.
     const { rom: _rom, ...bootOptions } = targets['boot-vm'].options as Record<string, unknown>;
     const context = { root: workspace, projectName: lab.name, cwd: workspace, isVerbose: false } as unknown as ExecutorContext;
     const lines: string[] = [];
-    const log = jest.spyOn(console, 'log').mockImplementation((...args) => void lines.push(args.join(' ')));
-    const error = jest.spyOn(console, 'error').mockImplementation((...args) => void lines.push(args.join(' ')));
+    // boot-vm prints each console phase the moment the console passes it: the cue to rotate, and the OS's login.
+    let rotation: Promise<number> | undefined;
+    let loginSeenAt: number | undefined;
+    const rotate = async () => {
+      await runTargetcliScript(session, [`/iscsi/${targetIqn}/tpg1/acls/${lab.initiator.iqn} set auth password=${ROTATED}`]);
+      return Date.now();
+    };
+    const watch = (line: string) => {
+      lines.push(line);
+      if (!rotation && /\] (sanboot 0x80 \(|Booting from SAN device 0x80)/.test(line)) rotation = rotate();
+      if (loginSeenAt === undefined && /\] (initramfs: iscsistart logs in|iscsistart: Logging into)/.test(line)) loginSeenAt = Date.now();
+    };
+    const log = jest.spyOn(console, 'log').mockImplementation((...args) => watch(args.join(' ')));
+    const error = jest.spyOn(console, 'error').mockImplementation((...args) => watch(args.join(' ')));
     let booted: { success: boolean };
-    const started = Date.now();
+    let refused: { success: boolean };
+    let osSeconds: number;
+    let ipxeSeconds: number;
+    let rotatedAt: number | undefined;
     try {
       expect(await genScript(targets['gen-script'].options, context)).toEqual({ success: true });
-      expect(await setupTarget(setup, context)).toEqual({ success: true });
+      expect(await setupTarget(targets['setup-target'].options, context)).toEqual({ success: true });
+      let started = Date.now();
       booted = await bootVm(bootOptions, context);
+      osSeconds = (Date.now() - started) / 1000;
+      rotatedAt = await rotation;
+      // The rotated target again, from the firmware's side: iPXE's own sanhook login is refused.
+      started = Date.now();
+      refused = await bootVm({ ...bootOptions, outputPath: join('dist', 'labs', lab.name, 'ipxe-refused') }, context);
+      ipxeSeconds = (Date.now() - started) / 1000;
     } finally {
       log.mockRestore();
       error.mockRestore();
     }
-    const seconds = (Date.now() - started) / 1000;
     const output = lines.join('\n');
-    console.log(output.split('\n').filter((l) => !l.startsWith('[lio-appliance]') && !/^\s*[✓✗] (initiator|nic|target)/.test(l)).slice(-20).join('\n'));
+    console.log(
+      `${output.split('\n').filter((l) => !l.startsWith('[lio-appliance]') && !/^\s*[✓✗] (initiator|nic|target)/.test(l)).slice(-40).join('\n')}\n` +
+        `rotated CHAP: OS boot (refused by the target at the OS's login) ${osSeconds.toFixed(1)} s, iPXE boot (refused at iPXE's login) ${ipxeSeconds.toFixed(1)} s`,
+    );
+    expect(output).not.toContain(SECRET_ENV.IBFT_LAB_CHAP_SECRET);
+    expect(output).not.toContain(ROTATED);
+    // The secret changed on the target after iPXE handed over and before the OS logged in (else this proves nothing).
+    expect(rotatedAt).toBeDefined();
+    expect(loginSeenAt).toBeDefined();
+    expect(rotatedAt!).toBeLessThan(loginSeenAt!);
+    const acl = (await readLiveState(session)).targets.find((t) => t.wwn === targetIqn)?.tpgs[0].node_acls.find((a) => a.node_wwn === lab.initiator.iqn);
+    expect(acl?.chap_password === ROTATED).toBe(true);
+
+    // The OS boot: iPXE logged in and handed over, the OS logged in from the iBFT and was refused; the run ended on its line.
     expect(booted.success).toBe(false);
-    // The summary: the first expectation is the one that did not match, and the line that ended the run is iPXE's refusal.
-    expect(output).toMatch(/✗ \/Booting from SAN device 0x80\/ not within 60 s/);
-    expect(output).toMatch(/failed on: .*Could not open SAN device: Operation not permitted/);
     const report = JSON.parse(readFileSync(join(workspace, 'dist', 'labs', lab.name, 'boot-vm', 'report.json'), 'utf8'));
     expect(report.verdict).toBe('fail');
+    expect(report.mismatches).toEqual([]);
     expect(report.boot).toMatchObject({ kind: 'sanboot', verdict: 'fail' });
-    expect(report.boot.expectations.every((e: { matched: boolean }) => !e.matched)).toBe(true);
-    expect(report.boot.failedOn).toMatch(/Operation not permitted/);
-    expect(report.ipxeErrorUrl).toMatch(/ipxe\.org\/410d613c/);
-    // Ended by the refusal, not by the lab's 600 s deadline, and the OS never started.
-    expect(seconds).toBeLessThan(120);
-    expect(readFileSync(join(workspace, 'dist', 'labs', lab.name, 'boot-vm', 'serial.log'), 'latin1')).not.toMatch(/Linux version/);
-    expect(output).not.toContain(SECRET_ENV.IBFT_LAB_CHAP_SECRET);
-    expect(output).not.toContain('wrong-secret-0001');
+    expect(report.boot.expectations.map((e: { matched: boolean }) => e.matched)).toEqual([true, true, false, false, false, false]);
+    expect(report.boot.failedOn).toMatch(/^iscsistart: .*(authorization failure|authenticat)/);
+    expect(output).toMatch(/✗ \/ibft-lab-proof: root=.*\/ not within 240 s/);
+    expect(output).toMatch(/failed on: iscsistart: .*(authorization failure|authenticat)/);
+    const serial = readFileSync(join(workspace, 'dist', 'labs', lab.name, 'boot-vm', 'serial.log'), 'latin1');
+    expect(serial).toMatch(/Linux version/);
+    // Ended on that line, not by initramfs-tools' root delay (then "Gave up waiting for root", minutes later).
+    expect(serial).not.toMatch(/Gave up waiting/);
+    const loginAt = report.boot.expectations[1].atSeconds as number;
+    expect(report.timings.totalMs / 1000 - loginAt).toBeLessThan(60);
+
+    // The firmware's side, against the rotated target: iPXE's sanhook is refused, in seconds, and no OS starts.
+    expect(refused.success).toBe(false);
+    expect(output).toMatch(/✗ \/Booting from SAN device 0x80\/ not within 60 s/);
+    expect(output).toMatch(/failed on: .*Could not open SAN device: Operation not permitted/);
+    const refusal = JSON.parse(readFileSync(join(workspace, 'dist', 'labs', lab.name, 'ipxe-refused', 'report.json'), 'utf8'));
+    expect(refusal.boot.expectations.every((e: { matched: boolean }) => !e.matched)).toBe(true);
+    expect(refusal.boot.failedOn).toMatch(/Operation not permitted/);
+    expect(refusal.ipxeErrorUrl).toMatch(/ipxe\.org\/410d613c/);
+    expect(ipxeSeconds).toBeLessThan(120);
+    expect(readFileSync(join(workspace, 'dist', 'labs', lab.name, 'ipxe-refused', 'serial.log'), 'latin1')).not.toMatch(/Linux version/);
 
     // The appliance's side (the same VM: no second boot): the image whole on /dev/vda, copy-on-write, a block backstore on LUN 0.
     expect(appliance.vm.argv.join(' ')).toContain(`file=${image.path},if=virtio,format=raw,snapshot=on`);
-    const transport = await appliance.connect();
     expect((await transport.run(['blockdev', '--getsize64', '/dev/vda'])).stdout.trim()).toBe(String(image.sizeBytes));
-    const live = await readLiveState(targetcliSession(transport));
+    const live = await readLiveState(session);
     expect(live.storage_objects.find((o) => o.name === `ibftlab_${lab.name}_lun0`)).toMatchObject({ plugin: 'block', dev: '/dev/vda' });
-    expect(live.targets.find((t) => t.wwn === `iqn.2024-01.org.ibft-lab:${lab.name}`)?.tpgs[0].luns.find((l) => l.index === 0)?.storage_object).toBe(`/backstores/block/ibftlab_${lab.name}_lun0`);
+    expect(live.targets.find((t) => t.wwn === targetIqn)?.tpgs[0].luns.find((l) => l.index === 0)?.storage_object).toBe(`/backstores/block/ibftlab_${lab.name}_lun0`);
     // A write lands in the overlay (4 KiB at 700 MiB, inside the root partition; an initiator's writes take the same path).
     const write = await transport.run(['sh', '-c', 'echo ibft-lab-overlay-write | dd of=/dev/vda bs=4096 seek=179200 conv=sync 2>&1 && sync && dd if=/dev/vda bs=4096 skip=179200 count=1 2>/dev/null | head -c 23']);
     expect(write.stdout).toContain('ibft-lab-overlay-write');

@@ -6,6 +6,7 @@ export * from './lib/transport';
 export * from './lib/targetcli';
 export * from './lib/apply';
 export * from './lib/remote-image';
+export * from './lib/image-digest';
 export * from './lib/appliance';
 export * from './lib/connect-target';
 export * from './lib/initiator-info';

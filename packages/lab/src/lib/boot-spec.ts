@@ -25,7 +25,7 @@ const expectSchema = z
 const failOnSchema = z
   .array(serialPatternSchema)
   .default(DEFAULT_FAIL_ON)
-  .describe('Patterns that fail the run as soon as they appear (default: kernel panic, no root, initramfs and dracut rescue shells).');
+  .describe("Patterns that fail the run as soon as they appear (default: kernel panic, no root, initramfs and dracut rescue shells, open-iscsi's login refused by the target's CHAP).");
 
 export const labBootSchema = z
   .discriminatedUnion('kind', [

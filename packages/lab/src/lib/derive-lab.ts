@@ -4,6 +4,7 @@
 import type { IbftExpectation, NicExpectation, TargetExpectation } from '@ibft-lab/ibft';
 import { prefixToNetmask, type LabScriptInput, type SecretRef } from '@ibft-lab/script-gen';
 import { createHash } from 'node:crypto';
+import { isAbsolute, posix } from 'node:path';
 import { applianceDiskDevice } from '@ibft-lab/lio-target';
 import { HANDOFF_URL, USER_NETWORK } from '@ibft-lab/qemu-runner';
 import type { LabSpec } from './lab-spec';
@@ -114,16 +115,24 @@ function backingDir(lab: LabSpec): string {
   return lab.target.kind === 'appliance' ? APPLIANCE_BACKING_DIR : lab.target.backingDir;
 }
 
-/** The LIO desired state (lio-target's model, as plain JSON it validates itself). */
-export function labDesiredState(lab: LabSpec): Record<string, unknown> {
+/**
+ * The LIO desired state (lio-target's model, as plain JSON it validates itself). An image LUN is the
+ * appliance's disk (a block backstore), or on an SSH or local target a fileio copy of the file, uploaded
+ * by setup-target (its path made workspace-relative with `labRoot`; its sha256 taken when the task runs).
+ */
+export function labDesiredState(lab: LabSpec, labRoot = `labs/${lab.name}`): Record<string, unknown> {
   const disks = labDisks(lab);
   const luns = lab.luns.map((lun, index) => {
     const disk = disks.findIndex((d) => d.lun === index);
+    const path = `${backingDir(lab)}/ibft-lab-${lab.name}-lun${index}.img`;
+    const image = disks[disk]?.image;
     return {
       backstore:
-        disk >= 0
-          ? { kind: 'block', name: `lun${index}`, device: applianceDiskDevice(disk) }
-          : { kind: 'fileio', name: `lun${index}`, path: `${backingDir(lab)}/ibft-lab-${lab.name}-lun${index}.img`, sizeMiB: lun.sizeMiB ?? DEFAULT_LUN_MIB, sparse: true },
+        disk < 0
+          ? { kind: 'fileio', name: `lun${index}`, path, sizeMiB: lun.sizeMiB ?? DEFAULT_LUN_MIB, sparse: true }
+          : lab.target.kind === 'appliance' || typeof image !== 'string'
+            ? { kind: 'block', name: `lun${index}`, device: applianceDiskDevice(disk) }
+            : { kind: 'fileio', name: `lun${index}`, path, sparse: true, image: { path: isAbsolute(image) ? image : posix.join(labRoot, image) } },
       index,
     };
   });

@@ -88,6 +88,11 @@ export function labFileProblems(lab: AnyLabSpec, labDir: string, file = 'lab.jso
   lab.luns.forEach((lun, i) => {
     if (typeof lun.image !== 'string') return;
     const info = check(`luns[${i}].image`, lun.image, 'lun');
+    // LIO's fileio serves a file's bytes as they are: only the appliance (QEMU) reads qcow2.
+    if (info?.format === 'qcow2' && lab.target.kind !== 'appliance') {
+      const raw = `${lun.image.replace(/\.qcow2$/i, '')}.raw`;
+      problems.push(`${file}: luns[${i}].image: ${lun.image} is qcow2, and a ${lab.target.kind} target serves a LUN's file as raw bytes; convert it once (qemu-img convert -O raw ${lun.image} ${raw}) and name ${raw}, or use target.kind "appliance"`);
+    }
     if (info && lun.sizeMiB !== undefined && info.virtualBytes > lun.sizeMiB * 2 ** 20) {
       const mib = Math.ceil(info.virtualBytes / 2 ** 20);
       problems.push(`${file}: luns[${i}].sizeMiB: ${lun.sizeMiB} MiB is smaller than its image ${lun.image} (${info.format}, ${mib} MiB); set sizeMiB to at least ${mib} or leave it out (the LUN is then the image's size)`);

@@ -91,7 +91,7 @@ export const lunImageSchema = z
       .strict(),
   ])
   .describe(
-    `What the LUN holds instead of an empty fileio file, served by the appliance as a block backstore, copy-on-write (the file is never written, nothing is copied into the appliance's RAM): a raw or qcow2 image, relative to the lab folder, or {"os": NAME}, an OS image built from Debian packages on first use and cached by content (${OS_RECIPE_NAMES.join(', ')}). Labs with an image reach the appliance at 10.0.2.2:<target.hostPort>.`,
+    `What the LUN holds instead of an empty fileio file: a raw or qcow2 image, relative to the lab folder, or {"os": NAME}, an OS image built from Debian packages on first use and cached by content (${OS_RECIPE_NAMES.join(', ')}). The appliance serves it as a block backstore, copy-on-write (the file is never written, nothing is copied into the appliance's RAM); labs with an image reach the appliance at 10.0.2.2:<target.hostPort>. An SSH or local target takes a raw file only: uploaded once into backingDir (checked by sha256, reused while unchanged) and served from a copy there.`,
   );
 
 const lunSchema = z
@@ -141,7 +141,7 @@ export const labTargetSchema = z
           .string()
           .regex(/^\/[A-Za-z0-9._/+-]+$/, { message: 'must be an absolute path without spaces or shell characters' })
           .default('/var/tmp')
-          .describe('Folder on the target machine for the fileio backing files this lab creates.'),
+          .describe("Folder on the target machine for the fileio backing files this lab creates (and its LUN images, uploaded once: <file>.source beside each LUN's copy)."),
       })
       .strict(),
     z
@@ -152,7 +152,7 @@ export const labTargetSchema = z
           .string()
           .regex(/^\/[A-Za-z0-9._/+-]+$/, { message: 'must be an absolute path without spaces or shell characters' })
           .default('/var/tmp')
-          .describe('Folder on this machine for the fileio backing files this lab creates.'),
+          .describe("Folder on this machine for the fileio backing files this lab creates (and its LUN images, copied once: <file>.source beside each LUN's copy)."),
       })
       .strict(),
   ])
@@ -268,10 +268,14 @@ export const labSpecSchema = z
         message: 'boot kind "sanboot" boots LUN 0: give it an image (a raw or qcow2 file, or {"os": "debian-iscsi-root"})',
       });
     }
-    // Until an SSH or local target can be given an image (uploaded into backingDir), only the appliance serves one.
+    // An SSH or local target is given a file (uploaded into backingDir); OS recipes are built for the appliance only.
     lab.luns.forEach((lun, i) => {
-      if (lun.image && lab.target.kind !== 'appliance') {
-        ctx.addIssue({ code: 'custom', path: ['luns', i, 'image'], message: 'only the appliance target serves images yet; use target.kind "appliance" or leave image out' });
+      if (lun.image && typeof lun.image === 'object' && lab.target.kind !== 'appliance') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['luns', i, 'image'],
+          message: `an OS image ({"os": "${lun.image.os}"}) is served by the appliance target only; use target.kind "appliance", or give the path of a raw image file (the ${lab.target.kind} target gets it uploaded into backingDir)`,
+        });
       }
     });
     // Private segments: what no single field can check (lab-network.ts checks the network itself).

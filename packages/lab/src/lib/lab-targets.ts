@@ -118,7 +118,7 @@ function ipxeLabTargets(spec: LabSpec, context: LabTargetsContext): Record<strin
   const lab = withOptionSecretRefs(spec, labRoot);
   const out = labOutputDir(lab.name);
   const built = lab.firmware.rom === 'build';
-  const target = { ...targetConnection(lab), config: labDesiredState(lab) };
+  const target = { ...targetConnection(lab), config: labDesiredState(lab, labRoot) };
   const appliance = lab.target.kind === 'appliance';
   const systemUnderTest = labSystemUnderTest(lab, labRoot);
   const segments = isSegmentNetwork(lab.network);

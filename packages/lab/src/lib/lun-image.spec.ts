@@ -26,7 +26,7 @@ describe('luns[].image and boot kind sanboot in lab.json', () => {
   it.each([
     [{ ...minimal, boot: sanboot }, /lab.json: luns\.0\.image: boot kind "sanboot" boots LUN 0: give it an image/],
     [{ ...minimal, luns: [{}, osLun], boot: sanboot }, /lab.json: luns\.0\.image: boot kind "sanboot"/],
-    [{ ...minimal, luns: [osLun], target: { kind: 'local' } }, /lab.json: luns\.0\.image: only the appliance target serves images yet/],
+    [{ ...minimal, luns: [osLun], target: { kind: 'local' } }, /lab.json: luns\.0\.image: an OS image \(\{"os": "debian-iscsi-root"\}\) is served by the appliance target only; use target\.kind "appliance", or give the path of a raw image file/],
     [{ ...minimal, luns: [osLun], target: { kind: 'appliance', hostPort: 80 } }, /lab.json: target\.hostPort: /],
     [{ ...minimal, luns: [{ image: 'a,b.img' }] }, /lab.json: luns\.0\.image: /],
     [{ ...minimal, luns: [osLun], boot: { kind: 'sanboot', expect: [{ pattern: '(', withinSeconds: 5 }] } }, /lab.json: boot\.expect\.0\.pattern: /],
@@ -72,6 +72,29 @@ describe('image files are checked when the lab is read', () => {
     expect(labWith(file('raw.img', [], 2 * 2 ** 20))).toEqual([]);
     expect(labWith('raw.img', 2)).toEqual([]);
     expect(labWith(qcow2('small.qcow2', 8 * 2 ** 20), 8)).toEqual([]);
+  });
+
+  it('an SSH or local target takes a raw file, and refuses qcow2 with the conversion to run', () => {
+    file('ssh-raw.img', [], 2 * 2 ** 20);
+    qcow2('ssh.qcow2', 8 * 2 ** 20);
+    const withTarget = (image: string, target: Record<string, unknown>) => {
+      writeFileSync(join(dir, 'lab.json'), JSON.stringify({ ...minimal, name: 'x', luns: [{ image }], target }));
+      try {
+        readLabSpec(join(dir, 'lab.json'), 'labs/x/lab.json');
+        return [];
+      } catch (error) {
+        if (error instanceof LabSpecError) return error.problems;
+        throw error;
+      }
+    };
+    const ssh = { kind: 'ssh', ssh: { host: 'lio.example', useAgent: true, insecureAcceptAnyHostKey: true }, portal: { ip: '10.0.2.2', port: 3260 } };
+    expect(withTarget('ssh-raw.img', ssh)).toEqual([]);
+    expect(withTarget('ssh-raw.img', { kind: 'local' })).toEqual([]);
+    for (const target of [ssh, { kind: 'local' }]) {
+      expect(withTarget('ssh.qcow2', target).join('\n')).toMatch(
+        /labs\/x\/lab.json: luns\[0\]\.image: ssh\.qcow2 is qcow2, and a (ssh|local) target serves a LUN's file as raw bytes; convert it once \(qemu-img convert -O raw ssh\.qcow2 ssh\.raw\) and name ssh\.raw, or use target\.kind "appliance"/,
+      );
+    }
   });
 
   it('a missing image names the field and the lab folder', () => {
@@ -150,6 +173,35 @@ describe('derived from a lab with an image LUN', () => {
     // Without images, target-vm runs as before: no disks, a port of its choosing, the relay.
     expect(labTargets(parseLabSpec(minimal, 'plain'))['target-vm'].options).toEqual({});
     expect(labTargets(parseLabSpec(minimal, 'plain'))['setup-target'].options).not.toHaveProperty('initiatorPortal');
+  });
+});
+
+describe('derived from a lab with an image LUN on an SSH target', () => {
+  const lab = parseLabSpec(
+    {
+      ...minimal,
+      luns: [{ image: 'disk.img', sizeMiB: 16 }, { sizeMiB: 8 }],
+      target: { kind: 'ssh', ssh: { host: 'lio.example', useAgent: true, insecureAcceptAnyHostKey: true }, portal: { ip: '192.0.2.10', port: 3260 }, backingDir: '/srv/iscsi' },
+    },
+    'ssh-image',
+  );
+
+  it('the LUN is a fileio copy in backingDir of the file, named by its workspace path alone (no hash in the project graph)', () => {
+    const config = (labTargets(lab, { labRoot: 'labs/ssh-image' })['setup-target'].options as { config: { backstores: unknown[] } }).config;
+    expect(config.backstores).toEqual([
+      { kind: 'fileio', name: 'lun0', path: '/srv/iscsi/ibft-lab-ssh-image-lun0.img', sparse: true, image: { path: 'labs/ssh-image/disk.img' } },
+      { kind: 'fileio', name: 'lun1', path: '/srv/iscsi/ibft-lab-ssh-image-lun1.img', sizeMiB: 8, sparse: true },
+    ]);
+    // lio-target takes it as it is: the sha256 is taken when setup-target runs.
+    expect(parseDesiredState(config).backstores[0]).toMatchObject({ kind: 'fileio', image: { path: 'labs/ssh-image/disk.img' } });
+  });
+
+  it('the guest reaches the declared portal (no appliance, no relay, no host port)', () => {
+    expect(labPortal(lab)).toEqual({ ip: '192.0.2.10', port: 3260 });
+    const targets = labTargets(lab);
+    expect(targets['target-vm']).toBeUndefined();
+    expect(targets['setup-target'].options).toMatchObject({ transport: 'ssh', initiatorPortal: { ip: '192.0.2.10', port: 3260 } });
+    expect(targets['gen-script'].inputs).toEqual(['default', '^production', '!{projectRoot}/disk.img']);
   });
 });
 

@@ -6,6 +6,7 @@ import type { LiveState } from './live-state';
 import { dirname, basename } from 'node:path';
 import { imageSourcePath, ownedBackstorePrefix, parseDesiredState, type FileioBackstore, type ResolvedDesiredState } from './model';
 import { ensureRemoteImage } from './remote-image';
+import { withImageDigests, type ImageDigestOptions } from './image-digest';
 import { hostname } from 'node:os';
 import { ledgerPath, lockPath, parseLedger, type Ledger } from './ownership';
 import { formatPlan, plan, renderStep, type Plan } from './plan';
@@ -21,6 +22,8 @@ export interface ApplyOptions {
   log?: (line: string) => void;
   /** Log each planned command (default), or only the plan's first line ("LIO plan: N command(s)"). */
   logPlanSteps?: boolean;
+  /** Images declared by path alone: where their paths are relative to and their digests are remembered. */
+  images?: Omit<ImageDigestOptions, 'log'>;
 }
 
 export interface ApplyReport {
@@ -119,12 +122,13 @@ async function converge(transport: Transport, desired: ResolvedDesiredState, opt
   return withLabLock(transport, desired.lab, log, () => convergeLocked(transport, desired, options));
 }
 
-async function convergeLocked(transport: Transport, desired: ResolvedDesiredState, options: ApplyOptions): Promise<ApplyReport> {
+async function convergeLocked(transport: Transport, declared: ResolvedDesiredState, options: ApplyOptions): Promise<ApplyReport> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
   const session = targetcliSession(transport);
+  const { desired, fromFile } = await withImageDigests(declared, { ...options.images, log });
   let ledger = await readLedger(transport, desired.lab);
-  if (!options.dryRun) ledger = await ensureBackstoreImages(transport, desired, ledger, log);
+  if (!options.dryRun) ledger = await ensureBackstoreImages(transport, desired, ledger, log, fromFile);
   const live = await readLiveState(session);
   const first = plan(desired, live, ledger);
   const planText = formatPlan(first);
@@ -154,7 +158,7 @@ async function convergeLocked(transport: Transport, desired: ResolvedDesiredStat
   if (first.copiesImages.length) {
     await copyImages(transport, first.copiesImages, log);
     // Only now: a copy that failed leaves the ledger saying the file still holds the old bytes.
-    owned.images = { ...owned.images, ...Object.fromEntries(first.copiesImages.map((b) => [b.name, b.image!.sha256])) };
+    owned.images = { ...owned.images, ...Object.fromEntries(first.copiesImages.map((b) => [b.name, b.image!.sha256!])) };
     await writeLedger(transport, owned);
   }
 
@@ -202,7 +206,7 @@ async function verify(session: TargetcliSession, desired: ResolvedDesiredState, 
  * only when the machine does not hold these bytes yet. Recorded in the
  * ledger before anything is sent, so teardown removes even a cut-off upload.
  */
-async function ensureBackstoreImages(transport: Transport, desired: ResolvedDesiredState, ledger: Ledger, log: (line: string) => void): Promise<Ledger> {
+async function ensureBackstoreImages(transport: Transport, desired: ResolvedDesiredState, ledger: Ledger, log: (line: string) => void, digestFromFile: Set<string>): Promise<Ledger> {
   const withImages = desired.backstores.filter((b): b is FileioBackstore => b.kind === 'fileio' && Boolean(b.image));
   if (!withImages.length) return ledger;
   const sources = withImages.flatMap((b) => [imageSourcePath(b), `${imageSourcePath(b)}.sha256`]);
@@ -210,7 +214,7 @@ async function ensureBackstoreImages(transport: Transport, desired: ResolvedDesi
   if (next.files.length !== ledger.files.length) await writeLedger(transport, next);
   for (const b of withImages) {
     const source = imageSourcePath(b);
-    await ensureRemoteImage(transport, { localPath: b.image!.path, sha256: b.image!.sha256, remoteDir: dirname(source), name: basename(source), log });
+    await ensureRemoteImage(transport, { localPath: b.image!.path, sha256: b.image!.sha256!, remoteDir: dirname(source), name: basename(source), log, digestFromFile: digestFromFile.has(b.name) });
   }
   return next;
 }
@@ -269,8 +273,8 @@ export async function teardownLab(transport: Transport, lab: string, options: Ap
 }
 
 /** Drift report: what apply would do now (one targetcli start). */
-export async function targetStatus(transport: Transport, desiredInput: unknown): Promise<{ inSync: boolean; planText: string }> {
-  const desired = parseDesiredState(desiredInput);
+export async function targetStatus(transport: Transport, desiredInput: unknown, options: Pick<ApplyOptions, 'images'> = {}): Promise<{ inSync: boolean; planText: string }> {
+  const { desired } = await withImageDigests(parseDesiredState(desiredInput), options.images);
   const session = targetcliSession(transport);
   const p = plan(desired, await readLiveState(session), await readLedger(transport, desired.lab));
   return { inSync: p.steps.length === 0, planText: formatPlan(p) };

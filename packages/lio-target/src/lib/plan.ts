@@ -95,6 +95,10 @@ export function plan(desired: ResolvedDesiredState, live: LiveState, ledger: Led
   const owned = new Set(ledger.targets);
   const steps: PlanStep[] = [];
   const result: Plan = { steps, createsTargets: [], createsFiles: [], copiesImages: [], deletesTargets: [], setsDiscoveryAuth: false };
+  // An image's bytes are known by their sha256 only: without it an image backstore would look unchanged forever.
+  for (const b of desired.backstores) {
+    if (b.kind === 'fileio' && b.image && !b.image.sha256) throw new Error(`backstore ${b.name}: its image's sha256 is not known yet (withImageDigests takes it from the file)`);
+  }
 
   // Refuse, before any command, to adopt a target someone else made.
   for (const t of desired.targets) {

@@ -31,6 +31,11 @@ export type RemoteImageOptions = z.input<typeof remoteImageOptionsSchema> & {
   log?: (line: string) => void;
   /** Called as bytes go out (total so far); a test interrupts an upload from here. */
   onProgress?: (bytesSent: number) => void;
+  /**
+   * sha256 was just taken from the file itself (imageDigest): it is not hashed again first. What an upload
+   * sends is hashed as it goes either way, so a file that changes meanwhile is still refused.
+   */
+  digestFromFile?: boolean;
 };
 
 export interface RemoteImage {
@@ -80,9 +85,11 @@ export async function ensureRemoteImage(transport: Transport, options: RemoteIma
   } catch (error) {
     throw new Error(`image ${localPath}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); fix image.path`);
   }
-  const localSha = await sha256OfFile(localPath);
-  if (localSha !== sha256) {
-    throw new ImageChanged(`image ${localPath} has sha256 ${localSha}, not the declared ${sha256}: it changed since the lab was read; run again (the lab is re-read then)`);
+  const changed = (actual: string) =>
+    new ImageChanged(`image ${localPath} has sha256 ${actual}, not the declared ${sha256}: it changed since the lab was read; run again (the lab is re-read then)`);
+  if (!options.digestFromFile) {
+    const localSha = await sha256OfFile(localPath);
+    if (localSha !== sha256) throw changed(localSha);
   }
   const path = `${remoteDir}/${name}`;
   const recordPath = `${path}.sha256`;
@@ -102,11 +109,13 @@ export async function ensureRemoteImage(transport: Transport, options: RemoteIma
   const partial = `${remoteDir}/.${name}.partial-${randomBytes(6).toString('hex')}`;
   log(`image ${name}: sending ${(sizeBytes / 2 ** 20).toFixed(1)} MiB to ${transport.description}`);
   let sent = 0;
+  const sending = createHash('sha256');
   // Counts in transform(), not with a 'data' listener: that would start the flow before the transport
   // pipes the stream to the machine, and the first bytes would go nowhere.
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       sent += chunk.length;
+      sending.update(chunk);
       options.onProgress?.(sent);
       callback(null, chunk);
     },
@@ -117,6 +126,8 @@ export async function ensureRemoteImage(transport: Transport, options: RemoteIma
     const upload = await transport.run(['sh', '-c', 'cat > "$1"', 'sh', partial], { stdin: counter });
     await feeding;
     if (upload.code !== 0) throw new Error(`${transport.description}: writing ${partial} failed (exit ${upload.code}): ${upload.stderr.trim()}`);
+    const sentSha = sending.digest('hex');
+    if (sent >= sizeBytes && sentSha !== sha256) throw changed(sentSha);
     // The machine's own hash of what arrived: a cut or damaged transfer never gets the final name.
     const remoteSha = (await run(transport, ['sha256sum', '--', partial], `hashing ${partial}`)).trim().split(/\s+/)[0];
     if (remoteSha !== sha256) throw new Error(`${transport.description}: the uploaded ${name} has sha256 ${remoteSha}, not ${sha256} (${sent} of ${sizeBytes} bytes sent); run again`);

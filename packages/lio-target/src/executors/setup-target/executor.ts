@@ -20,6 +20,7 @@ export default async function setupTargetExecutor(raw: unknown, context: Executo
         dryRun: options.dryRun,
         log: (l) => console.log(l),
         logPlanSteps: options.dryRun || options.verbose || context.isVerbose || verboseFromEnv(),
+        images: { workspaceRoot: context.root },
       });
       console.log(`setup-target: ${report.commandsRun} command(s), ${report.targetcliStarts} targetcli start(s), ${report.seconds.toFixed(1)} s`);
       if (!options.dryRun) {

@@ -13,7 +13,7 @@ export default async function targetStatusExecutor(raw: unknown, context: Execut
     const desired = parseDesiredState(loadDesiredInput(options, context.root));
     const { transport } = await openTarget(options, endpointPath(context.root, context.projectName ?? 'unknown'), (l) => console.log(l), context.root);
     try {
-      const status = await targetStatus(transport, desired);
+      const status = await targetStatus(transport, desired, { images: { workspaceRoot: context.root } });
       console.log(status.inSync ? 'target-status: in sync' : status.planText);
       return status.inSync;
     } finally {

@@ -13,7 +13,11 @@ const chapCredentials = z.object({
 const backstoreImage = z
   .object({
     path: z.string().min(1).describe('The image file on this machine (raw); read only, never written'),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (sha256sum of the image)').describe('sha256 of the image: what the machine must hold'),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (sha256sum of the image)')
+      .optional()
+      .describe('sha256 of the image: what the machine must hold; default: taken from the file when the task runs (remembered while its size and times are unchanged)'),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import {
   bootLab,
   calmLog,
   checkPortalAgrees,
+  DEFAULT_FAIL_ON,
   DEFAULT_MARKER,
   formatSummary,
   guestForwardsFor,
@@ -63,7 +64,8 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
     const log = calmLog({
       serialPrefix: `[${project}] `,
       phases: o.table ? initiatorPhases(DEFAULT_MARKER).slice(-2) : initiatorPhases(o.marker ?? DEFAULT_MARKER),
-      errors: [...(o.table ? [] : IPXE_FAILURE_PATTERNS), ...LINUX_FAILURE_PATTERNS],
+      // The system under test's own fail lines too (an initramfs refused by the target): shown when they come.
+      errors: [...(o.table ? [] : IPXE_FAILURE_PATTERNS), ...LINUX_FAILURE_PATTERNS, ...(o.systemUnderTest ? (o.systemUnderTest.failOn ?? DEFAULT_FAIL_ON).map((p) => new RegExp(p)) : [])],
       verbose: o.verbose || context.isVerbose || verboseFromEnv(),
       print: (line) => console.log(line),
     }).log;

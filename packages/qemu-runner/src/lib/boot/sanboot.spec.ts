@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { calmLog } from '../vm/calm-log';
 import { romPciId, virtioRomProperties } from './boot-lab';
 import { initiatorPhases } from './ipxe-failures';
-import { checkSystemUnderTest, systemUnderTestDrives, systemUnderTestLines, type SystemUnderTest } from './system-under-test';
+import { checkSystemUnderTest, DEFAULT_FAIL_ON, systemUnderTestDrives, systemUnderTestLines, type SystemUnderTest } from './system-under-test';
 
 const sanboot: SystemUnderTest = { kind: 'sanboot', expect: [{ pattern: 'ibft-lab-proof: done', withinSeconds: 60 }] };
 
@@ -15,6 +15,21 @@ describe('sanboot as the system under test', () => {
     expect(systemUnderTestDrives(sanboot)).toEqual([]);
     expect(() => checkSystemUnderTest(sanboot)).not.toThrow();
     expect(() => checkSystemUnderTest({ ...sanboot, expect: [{ pattern: '(', withinSeconds: 1 }] })).toThrow(/systemUnderTest\.expect\[0\]\.pattern: /);
+  });
+
+  it("fails by default on open-iscsi's refusal by the target's CHAP (the line of a real run), not on a login that works", () => {
+    const failOn = DEFAULT_FAIL_ON.map((p) => new RegExp(p));
+    const fails = (line: string) => failOn.some((p) => p.test(line));
+    // labs/e2e's rotated-CHAP case: iPXE logged in, the secret changed, the OS's initramfs was refused.
+    expect(fails('iscsistart: Login failed to authenticate with target iqn.2024-01.org.ibft-lab:wrong-chap-root')).toBe(true);
+    expect(fails('iscsiadm: initiator reported error (24 - iSCSI login failed due to authorization failure)')).toBe(true);
+    for (const line of [
+      'iscsistart: Logging into iqn.2024-01.org.ibft-lab:debian-iscsi-root 10.0.2.2:26998,1',
+      'iscsistart: Connection1:0 to [target: iqn.2024-01.org.ibft-lab:debian-iscsi-root, portal: 10.0.2.2,26998] through [iface: default] is operational now',
+      'ibft-lab-proof: session target=iqn.2024-01.org.ibft-lab:debian-iscsi-root portal=10.0.2.2:26998 transport=tcp sid=1 (iscsiadm -m session)',
+    ]) {
+      expect(fails(line)).toBe(false);
+    }
   });
 
   it('the calm console follows it: sanboot, the kernel, the initramfs login, the proof, power off', () => {

@@ -48,6 +48,9 @@ export const DEFAULT_FAIL_ON = [
   'dracut-initqueue.*timeout',
   'Entering emergency mode',
   'emergency shell',
+  // open-iscsi refused by the target's CHAP: final (initramfs-tools runs `iscsistart -b` once; no retry makes a
+  // wrong secret right), and without this the run would wait out the initramfs' root delay for "Gave up".
+  '(?:iscsistart|iscsiadm): .*(?:login failed due to authorization failure|Login authentication failed|Login failed to authenticate)',
 ];
 
 export interface ExpectationResult {
