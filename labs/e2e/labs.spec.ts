@@ -125,10 +125,9 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
     // The OS image (a Debian root, 1-2 minutes of mmdebstrap) is the one entry this test does not build in the
     // empty cache: its build has tests of its own (qemu-runner's os-image.spec). It is built in
     // (or taken from) the workspace cache and hard-linked in: the appliance opens it copy-on-write, never writing it.
-    for (const recipe of osImageRecipes) {
-      const image = await ensureOsImage({ cacheDir: workspaceCacheDir(), recipe, log: (line) => console.log(line) });
-      linkOsImage(image, cache);
-    }
+    // Built side by side: mmdebstrap waits on downloads and dpkg as much as on a core (both: 192 s, one after the other: 229 s).
+    const images = await Promise.all(osImageRecipes.map((recipe) => ensureOsImage({ cacheDir: workspaceCacheDir(), recipe, log: (line) => console.log(line) })));
+    for (const image of images) linkOsImage(image, cache);
   }, 1_200_000);
   afterAll(() => {
     for (const dir of [cache, nxCache]) if (dir) rmSync(dir, { recursive: true, force: true });
