@@ -7,10 +7,10 @@ import { emptyLedger, parseDesiredState, plan } from '@ibft-lab/lio-target';
 import { OS_IMAGE_RECIPES } from '@ibft-lab/qemu-runner';
 import { lintScript, renderScript } from '@ibft-lab/script-gen';
 import { DERIVED_HOST_PORTS, labDesiredState, labExpectations, labHostPort, labPortal, labScript } from './derive-lab';
-import { LabSpecError, parseLabSpec } from './lab-spec';
+import { parseLabSpec } from './lab-spec';
 import { labTargets } from './lab-targets';
 import { readLabSpec } from './read-lab';
-import { labProblems } from '../testing/lab-problems';
+import { labProblems, problemsOf } from '../testing/lab-problems';
 
 const minimal = { initiator: { iqn: 'iqn.2010-04.org.ipxe:t' } };
 const sanboot = { kind: 'sanboot', expect: [{ pattern: 'ibft-lab-proof: done', withinSeconds: 60 }] };
@@ -39,15 +39,14 @@ describe('image files are checked when the lab is read', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-lun-image-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** What reading the lab written with these fields refuses. */
+  function problemsReading(fields: Record<string, unknown>): string[] {
+    writeFileSync(join(dir, 'lab.json'), JSON.stringify({ ...minimal, name: 'x', ...fields }));
+    return problemsOf(() => readLabSpec(join(dir, 'lab.json'), 'labs/x/lab.json'));
+  }
+
   function labWith(image: string, sizeMiB?: number): string[] {
-    writeFileSync(join(dir, 'lab.json'), JSON.stringify({ ...minimal, name: 'x', luns: [{ image, ...(sizeMiB ? { sizeMiB } : {}) }], boot: sanboot }));
-    try {
-      readLabSpec(join(dir, 'lab.json'), 'labs/x/lab.json');
-      return [];
-    } catch (error) {
-      if (error instanceof LabSpecError) return error.problems;
-      throw error;
-    }
+    return problemsReading({ luns: [{ image, ...(sizeMiB ? { sizeMiB } : {}) }], boot: sanboot });
   }
 
   function file(name: string, bytes: Array<[number, Buffer]>, size = 0x10000): string {
@@ -77,16 +76,7 @@ describe('image files are checked when the lab is read', () => {
   it('an SSH or local target takes a raw file, and refuses qcow2 with the conversion to run', () => {
     file('ssh-raw.img', [], 2 * 2 ** 20);
     qcow2('ssh.qcow2', 8 * 2 ** 20);
-    const withTarget = (image: string, target: Record<string, unknown>) => {
-      writeFileSync(join(dir, 'lab.json'), JSON.stringify({ ...minimal, name: 'x', luns: [{ image }], target }));
-      try {
-        readLabSpec(join(dir, 'lab.json'), 'labs/x/lab.json');
-        return [];
-      } catch (error) {
-        if (error instanceof LabSpecError) return error.problems;
-        throw error;
-      }
-    };
+    const withTarget = (image: string, target: Record<string, unknown>) => problemsReading({ luns: [{ image }], target });
     const ssh = { kind: 'ssh', ssh: { host: 'lio.example', useAgent: true, insecureAcceptAnyHostKey: true }, portal: { ip: '10.0.2.2', port: 3260 } };
     expect(withTarget('ssh-raw.img', ssh)).toEqual([]);
     expect(withTarget('ssh-raw.img', { kind: 'local' })).toEqual([]);
