@@ -227,8 +227,8 @@ export function probeBootLines(salt: string): string[] {
   return [
     // initrd=<name>: under UEFI the kernel's EFI stub loads the initrd itself,
     // by the name iPXE registered it under; BIOS kernels ignore it.
-    `kernel tftp://10.0.2.2/probe/vmlinuz initrd=initrd.cpio.gz console=ttyS0 rdinit=/init quiet panic=0 ${PROBE_SALT_PARAM}=${salt}`,
-    'initrd tftp://10.0.2.2/probe/initrd.cpio.gz',
+    `kernel tftp://10.0.2.2/probe/vmlinuz initrd=initrd.cpio console=ttyS0 rdinit=/init quiet panic=0 ${PROBE_SALT_PARAM}=${salt}`,
+    'initrd tftp://10.0.2.2/probe/initrd.cpio',
     'boot',
   ];
 }
@@ -344,7 +344,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
       const probeDir = join(tftpDir, 'probe');
       mkdirSync(probeDir);
       symlinkSync(guest.vmlinuz, join(probeDir, 'vmlinuz'));
-      symlinkSync(guest.initrd, join(probeDir, 'initrd.cpio.gz'));
+      symlinkSync(guest.initrd, join(probeDir, 'initrd.cpio'));
       const probeScript = scriptWithProbe(script, marker, salt);
       if (probeScript.replaced.length) {
         options.log?.(`${options.serialPrefix ?? '[boot-vm] '}probe: the script's lines after its marker (${probeScript.replaced.join('; ')}) give way to the probe boot`);
