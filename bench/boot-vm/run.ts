@@ -145,7 +145,7 @@ async function rounds(label: string, count: number, floorScript: string, rom: st
     totals.push(run.totalMs);
     table.push(phaseTimes(run.lines, run.totalMs));
     const starts = run.lines.find((l) => /targetcli start\(s\)/.test(l.line))?.line.trim() ?? '';
-    const appliance = run.lines.find((l) => /restored from its saved state|the kept one of pid|\[lio-appliance\] ready/.test(l.line))?.line.trim() ?? '';
+    const appliance = run.lines.find((l) => /restored from its saved state|the kept one of pid|\[lio-appliance\] ready|\[lio-appliance\] ibft-lab appliance: restored/.test(l.line))?.line.trim() ?? '';
     console.log(`${label} round ${i + 1}: raw QEMU → marker ${seconds(raw[i])}; nx show projects ${seconds(graph[i])}; nx run lab:boot-vm ${seconds(run.totalMs)} ${verdict} (${appliance}; ${starts}; load ${loadavg()[0].toFixed(1)})`);
   }
   console.log(`${label}: phases (median of ${count})`);
