@@ -11,7 +11,7 @@ const root = join(benchDir, '..');
 /** What each bench measures, and what it needs to run. */
 const ABOUT: Record<string, string> = {
   'boot-vm':
-    'The warm main job, `npx nx run lab:boot-vm` (stock ROM), phase by phase as its output shows them, then with a kept target (`nx run lab:target-vm` left running), each against the floor measured in the same run: raw QEMU with the same stock ROM fetching a script over TFTP that configures the network as the lab does and echoes the marker (goal: warm ≤ 15 s, kept target ≤ 8 s).',
+    'The warm main job, `npx nx run lab:boot-vm` (stock ROM), phase by phase from its streamed consoles (down to each consumer in the probe guest) and Nx\'s project graph alone (`nx show projects`), then with a kept target (`nx run lab:target-vm` left running), each against the floor measured in the same run: raw QEMU with the same stock ROM fetching a script over TFTP that configures the network as the lab does and echoes the marker (goal: warm ≤ 15 s, kept target ≤ 8 s).',
   'consumer-probe': 'The consumer probe (open-iscsi, dracut, NetworkManager beside the kernel) against the kernel-only probe: initramfs size, and marker → probe end booted by stock iPXE and replayed with -acpitable. Needs tgt (root).',
   'build-rom': 'iPXE ROM builds: cold, script-only rebuild and Nx cache hit, each against the raw `make` in the same run. Needs an iPXE tree in IPXE_SRC.',
   'ibft-locate':

@@ -3,6 +3,9 @@
 // measured in the same run: raw QEMU with the same stock ROM fetching a script
 // over TFTP that configures the network as the lab's does and echoes the
 // marker. Then the same with a kept target (`nx run lab:target-vm` left running).
+// The runs stream every console (IBFT_LAB_VERBOSE=1), so the initiator's phases
+// are timed down to each consumer inside the probe guest; each round also times
+// Nx's project graph alone (`nx show projects`).
 //   node -r ./tools/register-ts.js bench/boot-vm/run.ts [rounds=3]
 // Needs what `nx run lab:boot-vm` needs (qemu-system-x86, ipxe-qemu; the image cache warm).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -50,7 +53,7 @@ interface TimedLine {
 function nx(args: string[]): ChildProcess {
   return spawn(process.execPath, [nxBin, ...args], {
     cwd: root,
-    env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' },
+    env: { ...process.env, IBFT_LAB_VERBOSE: '1', NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -78,11 +81,23 @@ const PHASES: Array<[string, RegExp]> = [
   ['Nx start → first task', /^> nx run lab:/],
   ['appliance ready', /^ready$/],
   ['setup-target', /^setup-target: wrote/],
-  ['boot-vm start → iPXE', /^\[lab\] iPXE/],
-  ['iPXE → SAN device', /^\[lab\] Registered SAN device/],
-  ['SAN device → marker', /^\[lab\] marker/],
-  ['marker → probe done', /^\[lab\] Linux probe done/],
-  ['probe done → summary', /^lab:boot-vm: (PASS|FAIL)/],
+  ['→ boot-vm task start', /^> nx run lab:boot-vm/],
+  ['boot-vm task → SeaBIOS', /^\[lab\] SeaBIOS/],
+  ['SeaBIOS → iPXE', /^\[lab\] iPXE \d/],
+  ['iPXE Ctrl-B banner', /^\[lab\] Press Ctrl-B/],
+  ['DHCP (ROM)', /^\[lab\] Configuring \(net0/],
+  ['TFTP script → SAN device', /^\[lab\] Registered SAN device/],
+  ['SAN device → marker', /^\[lab\] (marker )?== config done ==/],
+  ['probe kernel+initrd TFTP', /^\[lab\] tftp:\/\/10\.0\.2\.2\/probe\/initrd\S*\.\.\. ok/],
+  ['probe kernel → /init', /^\[lab\] IBFT-LAB-PROBE-BEGIN/],
+  ['  sysfs readout', /^\[lab\] IBFT-LAB-CONSUMER-BEGIN/],
+  ['  dracut', /^\[lab\] IBFT-LAB-CONSUMER-END dracut/],
+  ['  NetworkManager', /^\[lab\] IBFT-LAB-CONSUMER-END networkmanager/],
+  ['  NIC setup', /^\[lab\] IBFT-LAB-CONSUMER-END setup/],
+  ['  iscsiadm', /^\[lab\] IBFT-LAB-CONSUMER-END iscsiadm/],
+  ['  iscsistart', /^\[lab\] IBFT-LAB-CONSUMER-END iscsistart/],
+  ['probe end', /^\[lab\] (IBFT-LAB-PROBE-END|Linux probe done)/],
+  ['probe end → summary', /^lab:boot-vm: (PASS|FAIL)/],
 ];
 
 function phaseTimes(lines: TimedLine[], totalMs: number): Array<[string, number | null]> {
@@ -103,15 +118,26 @@ function phaseTimes(lines: TimedLine[], totalMs: number): Array<[string, number 
   return out;
 }
 
+/** Nx's project graph alone: what every nx command pays before it runs a task. */
+async function nxGraphMs(): Promise<number> {
+  const started = Date.now();
+  const child = nx(['show', 'projects']);
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`nx show projects exited ${code}`);
+  return Date.now() - started;
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const seconds = (ms: number | null) => (ms === null ? '   –  ' : `${(ms / 1000).toFixed(1).padStart(5)} s`);
 
 async function rounds(label: string, count: number, floorScript: string, rom: string): Promise<void> {
   const raw: number[] = [];
+  const graph: number[] = [];
   const totals: number[] = [];
   const table: Array<Array<[string, number | null]>> = [];
   for (let i = 0; i < count; i++) {
     raw.push(await rawQemuToMarker(floorScript, rom));
+    graph.push(await nxGraphMs());
     const run = await timedBootVm();
     // A failed verdict (e.g. a consumer timing out on a loaded machine) still timed every phase: keep it, say so.
     const verdict = run.lines.find((l) => /^lab:boot-vm: (PASS|FAIL)/.test(l.line.trim()))?.line.trim().split(' ')[1] ?? `no verdict (exit ${run.code})`;
@@ -119,14 +145,15 @@ async function rounds(label: string, count: number, floorScript: string, rom: st
     totals.push(run.totalMs);
     table.push(phaseTimes(run.lines, run.totalMs));
     const starts = run.lines.find((l) => /targetcli start\(s\)/.test(l.line))?.line.trim() ?? '';
-    const appliance = run.lines.find((l) => /restored from its saved state|the kept one of pid|\[lio-appliance\] ready/.test(l.line))?.line.trim() ?? '';
-    console.log(`${label} round ${i + 1}: raw QEMU → marker ${seconds(raw[i])}; nx run lab:boot-vm ${seconds(run.totalMs)} ${verdict} (${appliance}; ${starts}; load ${loadavg()[0].toFixed(1)})`);
+    const appliance = run.lines.find((l) => /restored from its saved state|the kept one of pid|\[lio-appliance\] ready|\[lio-appliance\] ibft-lab appliance: restored/.test(l.line))?.line.trim() ?? '';
+    console.log(`${label} round ${i + 1}: raw QEMU → marker ${seconds(raw[i])}; nx show projects ${seconds(graph[i])}; nx run lab:boot-vm ${seconds(run.totalMs)} ${verdict} (${appliance}; ${starts}; load ${loadavg()[0].toFixed(1)})`);
   }
   console.log(`${label}: phases (median of ${count})`);
   for (let p = 0; p < table[0].length; p++) {
     const values = table.map((t) => t[p][1]).filter((v): v is number => v !== null);
-    console.log(`  ${table[0][p][0].padEnd(24)} ${seconds(values.length ? median(values) : null)}`);
+    console.log(`  ${table[0][p][0].padEnd(26)} ${seconds(values.length ? median(values) : null)}`);
   }
+  console.log(`${label}: Nx project graph alone (nx show projects, median) ${seconds(median(graph))}`);
   const ratio = median(totals) / median(raw);
   console.log(`${label}: median nx run lab:boot-vm ${seconds(median(totals))}, floor (raw QEMU → marker) ${seconds(median(raw))}, ratio ${ratio.toFixed(2)}`);
 }

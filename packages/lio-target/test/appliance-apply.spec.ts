@@ -132,10 +132,13 @@ describeVm('declarative LIO in the real appliance over SSH', () => {
     expect(spy.calls).toEqual([]);
   });
 
-  it('applies from empty in one targetcli start (the piped script; reading and verifying go to rtslib) and verifies', async () => {
+  it('applies from empty in one targetcli start (the piped script; reading goes to rtslib, verifying to the saveconfig that script ends with) and verifies', async () => {
     const report = await applyDesiredState(transport, desired);
     expect(report.commandsRun).toBeGreaterThan(5);
     expect(report.targetcliStarts).toBe(1);
+    expect(report.verifiedFrom).toBe('targetcli-saveconfig');
+    // The scratch state file (it holds the CHAP secrets) is gone from the appliance.
+    expect((await transport.run(['sh', '-c', 'ls /tmp | grep ibft-lab-state || true'])).stdout.trim()).toBe('');
     expect(report.planText).not.toContain('lab-secret-0001');
     const session = targetcliSession(transport);
     const live = await readLiveState(session);

@@ -32,6 +32,11 @@ export interface ApplyReport {
   planText: string;
   commandsRun: number;
   targetcliStarts: number;
+  /**
+   * Where the verifying re-plan read the state: the saveconfig the apply's own targetcli ran last
+   * (no second python start), or a fresh rtslib read when the script did not get that far; null without changes.
+   */
+  verifiedFrom: 'targetcli-saveconfig' | 'rtslib-read' | null;
   seconds: number;
 }
 
@@ -133,11 +138,13 @@ async function convergeLocked(transport: Transport, declared: ResolvedDesiredSta
   const first = plan(desired, live, ledger);
   const planText = formatPlan(first);
   log(options.logPlanSteps === false ? planText.split('\n')[0] : planText);
+  let verifiedFrom: ApplyReport['verifiedFrom'] = null;
   const report = (commandsRun: number): ApplyReport => ({
     plan: first,
     planText,
     commandsRun,
     targetcliStarts: session.starts,
+    verifiedFrom,
     seconds: (Date.now() - started) / 1000,
   });
   if (options.dryRun) return report(0);
@@ -164,11 +171,12 @@ async function convergeLocked(transport: Transport, declared: ResolvedDesiredSta
 
   const lines = first.steps.map((step) => renderStep(step, true));
   if (options.persist) lines.push('saveconfig');
-  const { output } = await runTargetcliScript(session, lines);
+  const { output, stateAfter } = await runTargetcliScript(session, lines, { saveStateAfter: true });
   const secrets = secretsOf(desired);
 
+  verifiedFrom = stateAfter ? 'targetcli-saveconfig' : 'rtslib-read';
   try {
-    await verify(session, desired, owned, output, secrets);
+    await verify(session, desired, owned, output, secrets, stateAfter);
   } catch (error) {
     // A first apply that did not take (e.g. no space for a backing file) is
     // undone, so the machine is left as it was, not half configured.
@@ -185,8 +193,9 @@ async function convergeLocked(transport: Transport, declared: ResolvedDesiredSta
   return report(first.steps.length);
 }
 
-async function verify(session: TargetcliSession, desired: ResolvedDesiredState, ledger: Ledger, output: string, secrets: string[]): Promise<void> {
-  const again = plan(desired, await readLiveState(session), ledger);
+/** Plans again from the state the script left (as targetcli saved it at its end, else read anew): nothing may be left to do. */
+async function verify(session: TargetcliSession, desired: ResolvedDesiredState, ledger: Ledger, output: string, secrets: string[], stateAfter?: LiveState): Promise<void> {
+  const again = plan(desired, stateAfter ?? (await readLiveState(session)), ledger);
   if (again.steps.length === 0) return;
   const errors = maskSecrets(output, secrets)
     .split('\n')

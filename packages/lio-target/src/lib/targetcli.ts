@@ -2,6 +2,7 @@
 // appliance (facts.md), so callers batch: reads go to rtslib directly (no
 // targetcli start), changes are one piped script. targetcli runs with its own TARGETCLI_HOME so
 // our `auto_save_on_exit=false` never changes the machine's own preferences.
+import { randomBytes } from 'node:crypto';
 import { parseLiveState, type LiveState } from './live-state';
 import type { Transport } from './transport';
 
@@ -51,6 +52,9 @@ export async function readLiveState(session: TargetcliSession): Promise<LiveStat
 /** The last line of every script we send: the machine runs nothing that arrived without it. */
 export const SCRIPT_END = '# ibft-lab: end of script';
 
+/** Between targetcli's output and the state its last command saved (stdout). */
+const STATE_SEPARATOR = '# ibft-lab: the state targetcli left';
+
 /**
  * Runs the whole script only once it has arrived whole, and to its end even
  * when the connection drops meanwhile (SIGHUP and SIGPIPE ignored, input and
@@ -64,19 +68,49 @@ const RUN_WHOLE_SCRIPT = [
   'cat > "$f"',
   `if [ "$(tail -n 1 "$f")" != "${SCRIPT_END}" ]; then rm -f "$f"; echo "ibft-lab: the targetcli script arrived incomplete; nothing was run" >&2; exit 97; fi`,
   'mkdir -p "$1"',
+  // The script's last command may save the state it left (saveStateAfter) here: never a file that was there before.
+  'rm -f "$2"',
   'sed \'$d\' "$f" | TARGETCLI_HOME="$1" targetcli > "$f.out" 2>&1',
   'rc=$?',
   'cat "$f.out"',
-  'rm -f "$f" "$f.out"',
+  `if [ -s "$2" ]; then echo; echo "${STATE_SEPARATOR}"; cat "$2"; fi`,
+  'rm -f "$f" "$f.out" "$2"',
   'exit $rc',
 ].join('\n');
 
-export async function runTargetcliScript(session: TargetcliSession, lines: string[]): Promise<{ output: string }> {
+export interface TargetcliScriptOptions {
+  /**
+   * End the script with `saveconfig` to a scratch file and return what it
+   * saved: the live state after every command, read by the rtslib targetcli
+   * already loaded (its saveconfig is rtslib's dump, the JSON readLiveState
+   * reads), so verifying an apply needs no second python start. Absent when
+   * targetcli did not get that far: the caller reads the state anew.
+   */
+  saveStateAfter?: boolean;
+}
+
+export async function runTargetcliScript(
+  session: TargetcliSession,
+  lines: string[],
+  options: TargetcliScriptOptions = {},
+): Promise<{ output: string; stateAfter?: LiveState }> {
   session.starts += 1;
-  const script = ['set global auto_save_on_exit=false', ...lines, 'exit', SCRIPT_END, ''].join('\n');
-  const result = await session.transport.run(['sh', '-c', RUN_WHOLE_SCRIPT, 'sh', TARGETCLI_HOME], { stdin: script });
+  const stateFile = `/tmp/ibft-lab-state.${randomBytes(8).toString('hex')}.json`;
+  const save = options.saveStateAfter ? [`/ saveconfig ${stateFile}`] : [];
+  const script = ['set global auto_save_on_exit=false', ...lines, ...save, 'exit', SCRIPT_END, ''].join('\n');
+  const result = await session.transport.run(['sh', '-c', RUN_WHOLE_SCRIPT, 'sh', TARGETCLI_HOME, stateFile], { stdin: script });
   if (result.code === 97) throw new Error(`${session.transport.description}: ${result.stderr.trim()}`);
-  return { output: `${result.stdout}\n${result.stderr}`.trim() };
+  const at = result.stdout.lastIndexOf(`\n${STATE_SEPARATOR}\n`);
+  const output = at < 0 ? result.stdout : result.stdout.slice(0, at);
+  let stateAfter: LiveState | undefined;
+  if (options.saveStateAfter && at >= 0) {
+    try {
+      stateAfter = parseLiveState(result.stdout.slice(at + STATE_SEPARATOR.length + 2));
+    } catch {
+      // A cut-off or foreign file: the caller reads the state anew.
+    }
+  }
+  return { output: `${output}\n${result.stderr}`.trim(), stateAfter };
 }
 
 /** Replaces every secret in `text` by asterisks (targetcli echoes "Parameter password is now '…'"). */

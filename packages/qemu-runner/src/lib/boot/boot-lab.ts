@@ -227,8 +227,8 @@ export function probeBootLines(salt: string): string[] {
   return [
     // initrd=<name>: under UEFI the kernel's EFI stub loads the initrd itself,
     // by the name iPXE registered it under; BIOS kernels ignore it.
-    `kernel tftp://10.0.2.2/probe/vmlinuz initrd=initrd.cpio.gz console=ttyS0 rdinit=/init quiet panic=0 ${PROBE_SALT_PARAM}=${salt}`,
-    'initrd tftp://10.0.2.2/probe/initrd.cpio.gz',
+    `kernel tftp://10.0.2.2/probe/vmlinuz initrd=initrd.cpio console=ttyS0 rdinit=/init quiet panic=0 ${PROBE_SALT_PARAM}=${salt}`,
+    'initrd tftp://10.0.2.2/probe/initrd.cpio',
     'boot',
   ];
 }
@@ -260,6 +260,27 @@ async function captureIbft(vm: QemuVm, firmware: Firmware, memoryMiB: number): P
     if (top.found && top.candidate.method === 'acpi') return top;
   }
   return findValidIbft(await vm.readGuestMemory(0, ramMiB * ONE_MIB), { baseAddress: 0 });
+}
+
+/** What iPXE prints while it waits BANNER_TIMEOUT (2 s in Debian's stock ROMs) for Ctrl-B. */
+export const IPXE_SHELL_BANNER = /Press Ctrl-B for the iPXE command line\.\.\./;
+
+/**
+ * Ends iPXE's Ctrl-B wait at once: its prompt() returns on the first key, and
+ * any key but Ctrl-B means "go on booting", as the timeout does. The runner
+ * presses Enter when the banner shows (QMP send-key to the PS/2 keyboard the
+ * BIOS reads). A ROM built without the banner never shows it: the wait ends
+ * with the VM, and nothing is pressed.
+ */
+export async function skipShellBanner(vm: QemuVm, deadlineMs: number): Promise<boolean> {
+  try {
+    await vm.waitForSerial(IPXE_SHELL_BANNER, { deadlineMs });
+    await vm.qmp.sendKey(['ret']);
+    return true;
+  } catch {
+    // The VM ended (or the deadline passed) first: there was no banner to skip.
+    return false;
+  }
 }
 
 /** The PCI vendor and device id an option ROM is built for (its first image's PCI data structure). */
@@ -344,7 +365,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
       const probeDir = join(tftpDir, 'probe');
       mkdirSync(probeDir);
       symlinkSync(guest.vmlinuz, join(probeDir, 'vmlinuz'));
-      symlinkSync(guest.initrd, join(probeDir, 'initrd.cpio.gz'));
+      symlinkSync(guest.initrd, join(probeDir, 'initrd.cpio'));
       const probeScript = scriptWithProbe(script, marker, salt);
       if (probeScript.replaced.length) {
         options.log?.(`${options.serialPrefix ?? '[boot-vm] '}probe: the script's lines after its marker (${probeScript.replaced.join('; ')}) give way to the probe boot`);
@@ -393,6 +414,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
       },
     );
     report.qemu = vm.argv;
+    void skipShellBanner(vm, remaining());
 
     const found = await vm.waitForSerial(marker, { deadlineMs: remaining(), failOn: IPXE_FAILURE_PATTERNS });
     report.timings.qemuStartToMarkerMs = Date.now() - vm.startedAt;

@@ -1,6 +1,6 @@
 // Real apt-get download, dpkg -x, depmod and cpio on the host: builds a tiny
 // guest root (busybox + configfs module) and packs it twice.
-import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -76,5 +76,17 @@ describe('guest image assembly (real apt-get, dpkg, depmod, cpio)', () => {
     const second = await buildInitramfs({ rootDir, outFile });
     expect(second).toEqual({ ...first, cached: true });
     expect(Date.now() - started).toBeLessThan(5_000);
+
+    // lz4 (the probe guests'): the same tree, the same bytes, and a new key (gzip's archive is not reused).
+    const lz4File = join(work, 'guest.cpio.lz4');
+    const lz4 = await buildInitramfs({ rootDir, outFile: lz4File, compression: 'lz4' });
+    expect(lz4.key).not.toEqual(first.key);
+    expect(readFileSync(lz4File).readUInt32LE(0)).toBe(0x184c2102); // lz4 legacy frame magic: what the kernel unpacks
+    const lz4Listing = execFileSync('sh', ['-c', 'lz4 -dc "$1" | cpio -itv --quiet 2>/dev/null | head -50', 'sh', lz4File]).toString();
+    expect(lz4Listing).toEqual(listing);
+    const lz4Bytes = readFileSync(lz4File);
+    rmSync(`${lz4File}.key`);
+    await buildInitramfs({ rootDir, outFile: lz4File, compression: 'lz4' });
+    expect(readFileSync(lz4File).equals(lz4Bytes)).toBe(true);
   });
 });

@@ -1,4 +1,7 @@
-// Packs a guest root into a gzip'd cpio (newc) initramfs. Every entry is
+// Packs a guest root into a compressed cpio (newc) initramfs: gzip, or lz4
+// (legacy frames, what the kernel's unpacker reads) where boot time counts:
+// the kernel unpacks lz4 about three times faster under TCG (the consumer
+// probe's 30 MB: 1.1-1.2 s with gzip, 0.4-0.45 s with lz4, bench/README.md). Every entry is
 // recorded as owned by uid/gid 0 whatever owns it on the host: dropbear
 // refuses keys and authorized_keys owned by anyone else (facts.md).
 // A key over the tree's listing (paths, modes, sizes, link targets, mtimes)
@@ -11,7 +14,17 @@ import { runHostCommand } from './run-command';
 export interface BuildInitramfsOptions {
   rootDir: string;
   outFile: string;
+  /** Default gzip; lz4 needs the lz4 tool on the host (tools/setup). */
+  compression?: InitramfsCompression;
 }
+
+export type InitramfsCompression = 'gzip' | 'lz4';
+
+/** Each compressor reads the archive on stdin; flags chosen so the same tree gives the same bytes. */
+const COMPRESSORS: Record<InitramfsCompression, string> = {
+  gzip: 'gzip -1 -n',
+  lz4: 'lz4 -l -9 -q -c',
+};
 
 export interface BuiltInitramfs {
   path: string;
@@ -41,7 +54,8 @@ export function treeKey(rootDir: string): string {
 }
 
 export async function buildInitramfs(options: BuildInitramfsOptions): Promise<BuiltInitramfs> {
-  const key = treeKey(options.rootDir);
+  const compression = options.compression ?? 'gzip';
+  const key = compression === 'gzip' ? treeKey(options.rootDir) : `${treeKey(options.rootDir)} ${compression}`;
   const keyFile = `${options.outFile}.key`;
   if (existsSync(options.outFile) && existsSync(keyFile) && readFileSync(keyFile, 'utf8').trim() === key) {
     return { path: options.outFile, key, cached: true };
@@ -49,10 +63,10 @@ export async function buildInitramfs(options: BuildInitramfsOptions): Promise<Bu
   mkdirSync(dirname(options.outFile), { recursive: true });
   const partial = `${options.outFile}.partial-${process.pid}`;
   try {
-    // Sorted names and gzip -n keep the bytes the same for the same tree.
+    // Sorted names and a compressor without timestamps keep the bytes the same for the same tree.
     await runHostCommand(
       'sh',
-      ['-c', 'find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet | gzip -1 -n > "$1"', 'sh', partial],
+      ['-c', `${compression === 'lz4' ? 'command -v lz4 >/dev/null || { echo "lz4 is not installed (tools/setup installs it)" >&2; exit 1; }; ' : ''}find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet | ${COMPRESSORS[compression]} > "$1"`, 'sh', partial],
       { cwd: options.rootDir },
     );
     renameSync(partial, options.outFile);
