@@ -17,6 +17,7 @@ import {
   maskProbeSecrets,
   parseProbeOutput,
   PROBE_END,
+  PROBE_KERNEL_ARGS,
   PROBE_SALT_PARAM,
   type ProbeResult,
 } from '../probe';
@@ -227,7 +228,7 @@ export function probeBootLines(salt: string): string[] {
   return [
     // initrd=<name>: under UEFI the kernel's EFI stub loads the initrd itself,
     // by the name iPXE registered it under; BIOS kernels ignore it.
-    `kernel tftp://10.0.2.2/probe/vmlinuz initrd=initrd.cpio console=ttyS0 rdinit=/init quiet panic=0 ${PROBE_SALT_PARAM}=${salt}`,
+    `kernel tftp://10.0.2.2/probe/vmlinuz initrd=initrd.cpio ${PROBE_KERNEL_ARGS} ${PROBE_SALT_PARAM}=${salt}`,
     'initrd tftp://10.0.2.2/probe/initrd.cpio',
     'boot',
   ];

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { compareIbft, decodeIbft, formatSysfs, isValid, type IbftExpectation } from '@ibft-lab/ibft';
 import type { ConsumerChoice } from '../consumers';
 import { workspaceCacheDir } from '../guest';
-import { compareProbeLines, ensureProbeGuest, maskProbeSecrets, parseProbeOutput, PROBE_END, PROBE_SALT_PARAM, type ProbeGuest } from '../probe';
+import { compareProbeLines, ensureProbeGuest, maskProbeSecrets, parseProbeOutput, PROBE_END, PROBE_KERNEL_ARGS, PROBE_SALT_PARAM, type ProbeGuest } from '../probe';
 import { checkQemu, registerTempDir, startQemu, type Accel, type QemuVm } from '../vm';
 import { consumerPlan, readProbe, settleVerdict, type BootReport } from './boot-lab';
 import { LINUX_FAILURE_PATTERNS } from './ipxe-failures';
@@ -115,7 +115,7 @@ export async function replayTable(options: ReplayTableOptions): Promise<BootRepo
         memoryMiB: options.memoryMiB ?? 256,
         firmware: 'bios',
         nics: [],
-        kernel: { path: guest.vmlinuz, initrd: guest.initrd, append: `console=ttyS0 rdinit=/init quiet panic=0 ${PROBE_SALT_PARAM}=${salt}` },
+        kernel: { path: guest.vmlinuz, initrd: guest.initrd, append: `${PROBE_KERNEL_ARGS} ${PROBE_SALT_PARAM}=${salt}` },
         bootFromNetwork: false,
         extraArgs: ['-nic', 'none', '-no-reboot', '-acpitable', `file=${tableFile}`],
       },

@@ -10,6 +10,12 @@ export const PROBE_END = 'IBFT-LAB-PROBE-END';
 export const PROBE_LINE_PREFIX = 'ibft-probe: ';
 export const PROBE_SALT_PARAM = 'ibft_lab.salt';
 /**
+ * The probe kernel's command line before the salt. mitigations=off: the probe is a throwaway guest running
+ * nothing but its /init, and under TCG the kernel's speculation mitigations (alternatives patching, retpolines)
+ * cost about 0.6 s of its 3.7 s to /init.
+ */
+export const PROBE_KERNEL_ARGS = 'console=ttyS0 rdinit=/init quiet panic=0 mitigations=off';
+/**
  * Attributes whose values are secrets: hashed in the guest, masked in reports.
  * Linux names the reverse (mutual) CHAP secret `rev-chap-name-secret`
  * (drivers/firmware/iscsi_ibft.c).
