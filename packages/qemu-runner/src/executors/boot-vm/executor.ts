@@ -8,7 +8,6 @@ import {
   bootLab,
   calmLog,
   checkPortalAgrees,
-  DEFAULT_FAIL_ON,
   DEFAULT_MARKER,
   formatSummary,
   guestForwardsFor,
@@ -20,6 +19,7 @@ import {
   readTargetAccess,
   replayTable,
   segmentNicsFor,
+  systemUnderTestFailOn,
   resolveRom,
   romMode,
   verboseFromEnv,
@@ -65,7 +65,7 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
       serialPrefix: `[${project}] `,
       phases: o.table ? initiatorPhases(DEFAULT_MARKER).slice(-2) : initiatorPhases(o.marker ?? DEFAULT_MARKER),
       // The system under test's own fail lines too (an initramfs refused by the target): shown when they come.
-      errors: [...(o.table ? [] : IPXE_FAILURE_PATTERNS), ...LINUX_FAILURE_PATTERNS, ...(o.systemUnderTest ? (o.systemUnderTest.failOn ?? DEFAULT_FAIL_ON).map((p) => new RegExp(p)) : [])],
+      errors: [...(o.table ? [] : IPXE_FAILURE_PATTERNS), ...LINUX_FAILURE_PATTERNS, ...(o.systemUnderTest ? systemUnderTestFailOn(o.systemUnderTest) : [])],
       verbose: o.verbose || context.isVerbose || verboseFromEnv(),
       print: (line) => console.log(line),
     }).log;

@@ -164,12 +164,17 @@ export function unmatchedExpectations(sut: SystemUnderTest): SystemUnderTestResu
   };
 }
 
+/** The system under test's own fail patterns: its failOn, or the defaults. */
+export function systemUnderTestFailOn(sut: Pick<SystemUnderTest, 'failOn'>): RegExp[] {
+  return (sut.failOn ?? DEFAULT_FAIL_ON).map((p) => new RegExp(p));
+}
+
 /**
  * Waits for each expectation in order (expectSerial), from serial offset `from`.
  * Stops at the first that does not match in time, or at a fail pattern; the rest stay unmatched.
  */
 export async function awaitExpectations(vm: QemuVm, sut: SystemUnderTest, from: number): Promise<{ result: SystemUnderTestResult; failure: string | null }> {
-  const failOn = [...IPXE_FAILURE_PATTERNS, ...LINUX_FAILURE_PATTERNS, ...(sut.failOn ?? DEFAULT_FAIL_ON).map((p) => new RegExp(p))];
+  const failOn = [...IPXE_FAILURE_PATTERNS, ...LINUX_FAILURE_PATTERNS, ...systemUnderTestFailOn(sut)];
   const steps = sut.expect.map((e) => ({ pattern: new RegExp(e.pattern), withinSeconds: e.withinSeconds, name: `/${e.pattern}/` }));
   const results = await expectSerial(vm, steps, { failOn, from });
   const expectations: ExpectationResult[] = results.map((r, i) => ({
