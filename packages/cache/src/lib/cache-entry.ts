@@ -45,7 +45,9 @@ export async function ensureCacheEntry(options: CacheEntryOptions): Promise<Cach
     async () => {
       if (existsSync(options.path)) return { path: options.path, built: false };
       // Only the lock holder builds: any staging folder here is a dead build's.
-      for (const leftover of stagingFoldersOf(options.path)) rmSync(leftover, { recursive: true, force: true });
+      // A build killed with SIGKILL can leave its children (an extracting dpkg-deb) writing there for a moment:
+      // rm meets a folder that filled again (ENOTEMPTY) and tries again, as Node's rm does when asked to.
+      for (const leftover of stagingFoldersOf(options.path)) rmSync(leftover, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
       const staging = `${options.path}${STAGING_INFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
       mkdirSync(staging);
       options.log?.(`building ${options.what}`);
