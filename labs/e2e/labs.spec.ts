@@ -371,7 +371,7 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     expect(disks.map((d) => d.path)).toEqual([image.path]);
     appliance = await startAppliance({ disks, iscsiPort: vmOptions.iscsiHostPort, readyDeadlineMs: 300_000 });
     writeEndpoint(endpointPath(workspace, lab.name), appliance.endpoint);
-    // Connected before the boot, so the rotation is one targetcli start when its moment comes.
+    // Connected before the boot, so the rotation is one request to the appliance's LIO agent when its moment comes.
     const transport = await appliance.connect();
     const session = targetcliSession(transport);
 

@@ -4,6 +4,7 @@ export * from './lib/ownership';
 export * from './lib/plan';
 export * from './lib/transport';
 export * from './lib/targetcli';
+export * from './lib/lio-agent-client';
 export * from './lib/apply';
 export * from './lib/remote-image';
 export * from './lib/image-digest';

@@ -14,6 +14,7 @@ import teardownTargetExecutor from '../src/executors/teardown-target/executor';
 import {
   applyDesiredState,
   connectSsh,
+  endpointSshOptions,
   ensureRemoteImage,
   ImageChanged,
   sha256OfFile,
@@ -132,31 +133,54 @@ describeVm('declarative LIO in the real appliance over SSH', () => {
     expect(spy.calls).toEqual([]);
   });
 
-  it('applies from empty in one targetcli start (the piped script; reading goes to rtslib, verifying to the saveconfig that script ends with) and verifies', async () => {
+  it("applies from empty through the appliance's LIO agent, starting no targetcli (its warm targetcli runs the plan, rtslib's dump after it verifies), and verifies", async () => {
     const report = await applyDesiredState(transport, desired);
     expect(report.commandsRun).toBeGreaterThan(5);
-    expect(report.targetcliStarts).toBe(1);
-    expect(report.verifiedFrom).toBe('targetcli-saveconfig');
-    // The scratch state file (it holds the CHAP secrets) is gone from the appliance.
-    expect((await transport.run(['sh', '-c', 'ls /tmp | grep ibft-lab-state || true'])).stdout.trim()).toBe('');
+    expect({ starts: report.targetcliStarts, agent: report.agentRequests, unreachable: report.agentUnreachable, verifiedFrom: report.verifiedFrom }).toEqual({
+      starts: 0,
+      agent: 2,
+      unreachable: undefined,
+      verifiedFrom: 'lio-agent',
+    });
+    // Nothing of the run (it carried the CHAP secrets) stayed on the appliance's disks: no scratch, history or log file.
+    const left = await transport.run(['sh', '-c', 'ls /tmp | grep ibft-lab-state; grep -rlF -e lab-secret-0001 -e lab-mutual-0002 /tmp /run /var /root /etc 2>/dev/null; true']);
+    expect(left.stdout.trim()).toBe('');
     expect(report.planText).not.toContain('lab-secret-0001');
     const session = targetcliSession(transport);
     const live = await readLiveState(session);
-    expect(session.starts).toBe(0);
-    // rtslib's read is what targetcli saveconfig writes.
+    expect({ starts: session.starts, agent: session.agentRequests }).toEqual({ starts: 0, agent: 1 });
+    // The agent's read is what targetcli saveconfig writes, and it saw the target made by hand after it started.
     const saved = await transport.run(['sh', '-c', 'f=$(mktemp) && targetcli saveconfig "$f" >/dev/null && cat "$f"; rm -f "$f"']);
     expect(saved.code).toBe(0);
     expect(live).toEqual(parseLiveState(saved.stdout));
+    expect(live.targets.find((t) => t.wwn === FOREIGN_IQN)).toEqual(foreignBefore);
     expect(ours(live)).toEqual({ backstores: ['ibftlab_apptest_disk', 'ibftlab_apptest_scratch'], targets: ['iqn.2024-01.org.ibft-lab:apptest'] });
     const acl = live.targets.find((t) => t.wwn === 'iqn.2024-01.org.ibft-lab:apptest')!.tpgs[0].node_acls[0];
     expect(acl).toMatchObject({ node_wwn: INITIATOR, chap_userid: 'lab-user', chap_mutual_userid: 'lab-target' });
     expect([...acl.mapped_luns].sort((a, b) => a.index - b.index).map((m) => [m.index, m.tpg_lun, m.write_protect])).toEqual([[0, 0, false], [1, 1, true]]);
   });
 
+  it('a machine without the agent (the appliance over plain SSH, as a machine of yours is reached): reads by rtslib, one piped targetcli script, verified from the saveconfig it ends with', async () => {
+    const plain = await connectSsh(endpointSshOptions(appliance!.endpoint));
+    try {
+      const lab = { lab: 'plaintest', backstores: [{ kind: 'ramdisk', name: 'boot', sizeMiB: 4 }], targets: [{ tpgs: [{ luns: [{ index: 0, backstore: 'boot' }], acls: [{ initiatorIqn: INITIATOR, mappedLuns: [{ index: 0, tpgLun: 0 }], chap: { userid: 'plain-user', password: 'plain-secret-001' } }] }] }] };
+      const report = await applyDesiredState(plain, lab);
+      expect({ starts: report.targetcliStarts, agent: report.agentRequests, verifiedFrom: report.verifiedFrom }).toEqual({ starts: 1, agent: 0, verifiedFrom: 'targetcli-saveconfig' });
+      expect((await transport.run(['sh', '-c', 'ls /tmp | grep ibft-lab-state || true'])).stdout.trim()).toBe('');
+      const again = await applyDesiredState(plain, lab);
+      expect({ commands: again.commandsRun, starts: again.targetcliStarts }).toEqual({ commands: 0, starts: 0 });
+      // The agent and a targetcli started beside it see one LIO: the agent reads what the script made.
+      expect((await readLiveState(targetcliSession(transport))).targets.map((t) => t.wwn)).toContain('iqn.2024-01.org.ibft-lab:plaintest');
+      expect((await teardownLab(plain, 'plaintest')).targetcliStarts).toBe(1);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('re-applies with zero commands and no targetcli start', async () => {
     const report = await applyDesiredState(transport, desired);
     expect(report.commandsRun).toBe(0);
-    expect(report.targetcliStarts).toBe(0);
+    expect({ starts: report.targetcliStarts, agent: report.agentRequests }).toEqual({ starts: 0, agent: 1 });
     expect((await targetStatus(transport, desired)).inSync).toBe(true);
   });
 

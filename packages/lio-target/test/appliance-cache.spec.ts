@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncat
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { liveVmCount, workspaceCacheDir } from '@ibft-lab/qemu-runner';
-import { SshRefused, startAppliance } from '../src';
+import { askLioAgent, SshRefused, startAppliance } from '../src';
 
 jest.setTimeout(600_000);
 
@@ -28,7 +28,7 @@ describeVm('the LIO appliance cache entry', () => {
   });
   afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
-  it('a first build killed with SIGKILL half-way leaves no entry; the next run discards the half, builds, boots and answers targetcli', async () => {
+  it('a first build killed with SIGKILL half-way leaves no entry; the next run discards the half, builds, boots, and answers targetcli and its LIO agent', async () => {
     const child = spawn(process.execPath, ['-r', join(WORKSPACE, 'tools', 'register-ts.js'), join(__dirname, 'support', 'build-appliance-child.ts'), cache], {
       cwd: WORKSPACE,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,6 +60,7 @@ describeVm('the LIO appliance cache entry', () => {
     try {
       const transport = await appliance.connect();
       expect((await transport.run(['targetcli', 'ls', '/', '1'])).code).toBe(0);
+      expect(await askLioAgent(transport, { op: 'ping' })).toEqual({ ok: true });
     } finally {
       await appliance.stop();
     }
@@ -81,6 +82,8 @@ describeVm('the LIO appliance cache entry', () => {
       expect(restored.vm.serialText()).not.toContain('Linux version');
       const transport = await restored.connect();
       expect((await transport.run(['targetcli', 'ls', '/', '1'])).code).toBe(0);
+      // Its LIO agent came back with it, warm: it answers at once, with no boot or import of its own.
+      expect((await askLioAgent(transport, { op: 'dump' })).state).toMatchObject({ storage_objects: expect.any(Array), targets: expect.any(Array) });
       const guestClock = Number((await transport.run(['date', '+%s'])).stdout.trim());
       await restored.vm.waitForSerial('ibft-lab appliance: restored', { deadlineMs: 10_000 });
       expect(Math.abs(guestClock - Date.now() / 1000)).toBeLessThan(60);
@@ -122,7 +125,7 @@ describeVm('the LIO appliance cache entry', () => {
     await expect(run).rejects.toThrow(new RegExp(`does not accept the key ${key}.*cache entry ${join(cache, 'lio-appliance', entry)}`));
     // Booted to its ready marker, then refused on the first attempt: no waiting for the 300 s deadline.
     expect(Date.now() - started).toBeLessThan(90_000);
-    expect(lines.filter((line) => line.startsWith('waiting for targetcli over SSH'))).toEqual([]);
+    expect(lines.filter((line) => line.startsWith('waiting for the LIO agent over SSH'))).toEqual([]);
     expect(liveVmCount()).toBe(0);
   });
 });

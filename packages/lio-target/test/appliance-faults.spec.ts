@@ -11,6 +11,7 @@ import { renderScript } from '@ibft-lab/script-gen';
 import {
   applyDesiredState,
   connectSsh,
+  LIO_AGENT_PORT,
   readLiveState,
   startAppliance,
   targetcliSession,
@@ -19,6 +20,7 @@ import {
   type DesiredStateInput,
   type RunningAppliance,
   type Transport,
+  withLioAgent,
 } from '../src';
 
 jest.setTimeout(600_000);
@@ -104,14 +106,24 @@ describeVm('faults on the LIO appliance', () => {
       hostKeyFingerprint: appliance!.endpoint.hostKeyFingerprint,
     });
 
-  it.each([[0], [900], [2500]])(
-    'an SSH connection cut %i ms after the plan leaves the old state or the new one, never half',
-    async (delayMs) => {
-      const lab = `drop${delayMs}`;
+  // Through targetcli started over SSH (a machine of yours), and through the appliance's LIO agent, whose request runs whole once it arrived.
+  it.each([
+    ['targetcli over SSH', 0],
+    ['targetcli over SSH', 900],
+    ['targetcli over SSH', 2500],
+    ['the LIO agent', 0],
+    ['the LIO agent', 150],
+    ['the LIO agent', 600],
+  ] as const)(
+    'an SSH connection cut (%s) %i ms after the plan leaves the old state or the new one, never half',
+    async (via, delayMs) => {
+      const agent = via === 'the LIO agent';
+      const lab = `drop${agent ? 'agent' : ''}${delayMs}`;
       const before = await targetStatus(transport, labState(lab));
       expect(before.inSync).toBe(false);
       const relay = await cuttableRelay(appliance!.endpoint.sshPort);
-      const dropping = await sshVia(relay.port);
+      const ssh = await sshVia(relay.port);
+      const dropping = agent ? withLioAgent(ssh, LIO_AGENT_PORT) : ssh;
       let outcome: string;
       try {
         let planned = false;
@@ -122,7 +134,9 @@ describeVm('faults on the LIO appliance', () => {
         outcome = 'completed before the cut';
       } catch (error) {
         outcome = (error as Error).message;
-        expect(outcome).toMatch(/^ssh root@127\.0\.0\.1:\d+: the SSH connection was lost \(.*\) during `\w+`; run again/);
+        expect(outcome).toMatch(
+          /^ssh root@127\.0\.0\.1:\d+: (the SSH connection was lost \(.*\) during `\w+`; run again|the connection to the LIO agent closed before it answered .*; run again)/,
+        );
         expect(outcome).not.toContain('fault-secret-01');
       } finally {
         await dropping.close().catch(() => undefined);
@@ -132,7 +146,7 @@ describeVm('faults on the LIO appliance', () => {
       const after = await targetStatus(transport, labState(lab));
       // Old: the very plan we started from. New: nothing left to do.
       const state = after.inSync ? 'new' : after.planText === before.planText ? 'old' : 'half';
-      expect({ delayMs, outcome: outcome.split('\n')[0], state }).toEqual({ delayMs, outcome: expect.any(String), state: expect.stringMatching(/^(old|new)$/) });
+      expect({ via, delayMs, outcome: outcome.split('\n')[0], state }).toEqual({ via, delayMs, outcome: expect.any(String), state: expect.stringMatching(/^(old|new)$/) });
       // The lab's lock from the dropped run does not block the next run of this process.
       await teardownLab(transport, lab);
       expect((await targetStatus(transport, { lab })).inSync).toBe(true);

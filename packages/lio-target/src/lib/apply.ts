@@ -32,11 +32,16 @@ export interface ApplyReport {
   planText: string;
   commandsRun: number;
   targetcliStarts: number;
+  /** Requests the machine's LIO agent answered instead (the appliance's warm targetcli: no start each). */
+  agentRequests: number;
+  /** Why the machine's LIO agent was not used, when the transport named one. */
+  agentUnreachable?: string;
   /**
    * Where the verifying re-plan read the state: the saveconfig the apply's own targetcli ran last
-   * (no second python start), or a fresh rtslib read when the script did not get that far; null without changes.
+   * (no second python start), the LIO agent's dump right after its run, or a fresh rtslib read when
+   * the script did not get that far; null without changes.
    */
-  verifiedFrom: 'targetcli-saveconfig' | 'rtslib-read' | null;
+  verifiedFrom: 'targetcli-saveconfig' | 'lio-agent' | 'rtslib-read' | null;
   seconds: number;
 }
 
@@ -144,6 +149,8 @@ async function convergeLocked(transport: Transport, declared: ResolvedDesiredSta
     planText,
     commandsRun,
     targetcliStarts: session.starts,
+    agentRequests: session.agentRequests,
+    ...(session.agentUnreachable ? { agentUnreachable: session.agentUnreachable } : {}),
     verifiedFrom,
     seconds: (Date.now() - started) / 1000,
   });
@@ -174,7 +181,7 @@ async function convergeLocked(transport: Transport, declared: ResolvedDesiredSta
   const { output, stateAfter } = await runTargetcliScript(session, lines, { saveStateAfter: true });
   const secrets = secretsOf(desired);
 
-  verifiedFrom = stateAfter ? 'targetcli-saveconfig' : 'rtslib-read';
+  verifiedFrom = !stateAfter ? 'rtslib-read' : session.agentRequests && !session.agentUnreachable ? 'lio-agent' : 'targetcli-saveconfig';
   try {
     await verify(session, desired, owned, output, secrets, stateAfter);
   } catch (error) {
@@ -189,8 +196,16 @@ async function convergeLocked(transport: Transport, declared: ResolvedDesiredSta
   }
   const deleted = new Set(first.deletesTargets);
   if (deleted.size) await writeLedger(transport, { ...owned, targets: owned.targets.filter((t) => !deleted.has(t)) });
-  log(`applied ${first.steps.length} command(s) with ${session.starts} targetcli start(s)`);
+  log(`applied ${first.steps.length} command(s) with ${startsText(session)}`);
   return report(first.steps.length);
+}
+
+/** "1 targetcli start(s)", or what the agent did instead (and why it was not reached, when it was not). */
+export function startsText(report: { starts?: number; targetcliStarts?: number; agentRequests: number; agentUnreachable?: string }): string {
+  const starts = report.starts ?? report.targetcliStarts ?? 0;
+  const agent = report.agentRequests ? ` (${report.agentRequests} request(s) to the LIO agent's warm targetcli)` : '';
+  const missed = report.agentUnreachable ? ` (the LIO agent was not reached: ${report.agentUnreachable})` : '';
+  return `${starts} targetcli start(s)${agent}${missed}`;
 }
 
 /** Plans again from the state the script left (as targetcli saved it at its end, else read anew): nothing may be left to do. */

@@ -7,7 +7,7 @@ import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import { z } from 'zod';
 import { endpointAlive, endpointSshOptions, readEndpoint, readEndpointFailure, type ApplianceEndpoint } from './appliance/endpoint';
 import { refusedByAppliance } from './appliance/start-appliance';
-import { connectSsh, localTransport, SshRefused, sshTransportOptionsSchema, type Transport } from './transport';
+import { connectSsh, localTransport, SshRefused, sshTransportOptionsSchema, withLioAgent, type Transport } from './transport';
 
 export const targetConnectionSchema = z.object({
   transport: z
@@ -62,8 +62,8 @@ export async function openTarget(
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      const transport = await connectSsh(endpointSshOptions(endpoint));
-      return { transport, endpoint };
+      const ssh = await connectSsh(endpointSshOptions(endpoint));
+      return { transport: endpoint.lioAgentPort ? withLioAgent(ssh, endpoint.lioAgentPort) : ssh, endpoint };
     } catch (error) {
       // Only "not listening yet" heals by waiting; a refusal names its cause now.
       if (error instanceof SshRefused) throw refusedByAppliance(error, dirname(endpoint.privateKeyPath));

@@ -2,7 +2,10 @@
 // appliance (facts.md), so callers batch: reads go to rtslib directly (no
 // targetcli start), changes are one piped script. targetcli runs with its own TARGETCLI_HOME so
 // our `auto_save_on_exit=false` never changes the machine's own preferences.
+// A machine that runs ibft-lab's LIO agent (the appliance) gets both from
+// its warm targetcli instead: no process starts at all.
 import { randomBytes } from 'node:crypto';
+import { askLioAgent, LioAgentUnreachable } from './lio-agent-client';
 import { parseLiveState, type LiveState } from './live-state';
 import type { Transport } from './transport';
 
@@ -12,10 +15,32 @@ export interface TargetcliSession {
   transport: Transport;
   /** How many times targetcli was started (for the bench and the apply report). */
   starts: number;
+  /** Requests the machine's LIO agent answered (its warm targetcli and rtslib). */
+  agentRequests: number;
+  /** Why the agent the transport names was not used (it could not be reached): processes were started instead. */
+  agentUnreachable?: string;
 }
 
 export function targetcliSession(transport: Transport): TargetcliSession {
-  return { transport, starts: 0 };
+  return { transport, starts: 0, agentRequests: 0 };
+}
+
+function agentKnown(session: TargetcliSession): boolean {
+  return session.transport.lioAgentPort !== undefined && session.agentUnreachable === undefined;
+}
+
+/** The agent's reply, or undefined when it could not be reached (nothing was sent: the caller starts processes). */
+async function viaAgent(session: TargetcliSession, request: Parameters<typeof askLioAgent>[1]) {
+  if (!agentKnown(session)) return undefined;
+  try {
+    const reply = await askLioAgent(session.transport, request);
+    session.agentRequests += 1;
+    return reply;
+  } catch (error) {
+    if (!(error instanceof LioAgentUnreachable)) throw error;
+    session.agentUnreachable = error.message;
+    return undefined;
+  }
 }
 
 /**
@@ -38,6 +63,8 @@ const TARGETCLI_SAVECONFIG =
 
 /** The live configuration as rtslib dumps it: by rtslib itself where it is importable, else one targetcli start. */
 export async function readLiveState(session: TargetcliSession): Promise<LiveState> {
+  const reply = await viaAgent(session, { op: 'dump' });
+  if (reply) return parseLiveState(reply.state ?? {});
   let result = await session.transport.run(['python3', '-c', RTSLIB_DUMP]);
   if (result.code === 98 || result.code === 127) {
     session.starts += 1;
@@ -94,6 +121,9 @@ export async function runTargetcliScript(
   lines: string[],
   options: TargetcliScriptOptions = {},
 ): Promise<{ output: string; stateAfter?: LiveState }> {
+  // The agent runs the lines in its warm targetcli (whole once they arrived, like the script below) and dumps the state after.
+  const reply = await viaAgent(session, { op: 'run', lines });
+  if (reply) return { output: (reply.output ?? '').trim(), stateAfter: options.saveStateAfter ? parseLiveState(reply.state ?? {}) : undefined };
   session.starts += 1;
   const stateFile = `/tmp/ibft-lab-state.${randomBytes(8).toString('hex')}.json`;
   const save = options.saveStateAfter ? [`/ saveconfig ${stateFile}`] : [];

@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { applyDesiredState } from '../../lib/apply';
+import { applyDesiredState, startsText } from '../../lib/apply';
 import { endpointPath } from '../../lib/appliance';
 import { loadDesiredInput, openTarget } from '../../lib/connect-target';
 import { initiatorInfo, initiatorInfoPath, writeInitiatorInfo } from '../../lib/initiator-info';
@@ -22,7 +22,7 @@ export default async function setupTargetExecutor(raw: unknown, context: Executo
         logPlanSteps: options.dryRun || options.verbose || context.isVerbose || verboseFromEnv(),
         images: { workspaceRoot: context.root },
       });
-      console.log(`setup-target: ${report.commandsRun} command(s), ${report.targetcliStarts} targetcli start(s), ${report.seconds.toFixed(1)} s`);
+      console.log(`setup-target: ${report.commandsRun} command(s), ${startsText(report)}, ${report.seconds.toFixed(1)} s`);
       if (!options.dryRun) {
         const file = options.initiatorFile ?? initiatorInfoPath(context.root, project);
         writeInitiatorInfo(file, initiatorInfo(desired, endpoint, options.ssh?.host, options.initiatorPortal));

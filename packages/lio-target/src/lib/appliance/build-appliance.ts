@@ -5,8 +5,8 @@
 // download + dpkg -x, and the cpio records uid/gid 0 (facts.md).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ensureCacheEntry } from '@ibft-lab/cache';
 import {
   addKernelModules,
@@ -18,6 +18,7 @@ import {
 } from '@ibft-lab/qemu-runner';
 import { sha256Fingerprint } from '../transport/host-key';
 import { APPLIANCE_MODULES, INIT_SCRIPT } from './init-script';
+import { LIO_AGENT_PATH, LIO_AGENT_SOURCE } from './lio-agent';
 
 export const APPLIANCE_PACKAGES = [
   'targetcli-fb',
@@ -34,7 +35,7 @@ export const APPLIANCE_PACKAGES = [
 // libelogind0 is an alternative to libsystemd0 that apt-cache lists as well; both ship libsystemd.so.0.
 const EXCLUDED = ['libelogind0'];
 /** Bump when the root layout changes in a way the key does not see. */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 export interface ApplianceImage {
   kernel: CloudKernel;
@@ -53,7 +54,7 @@ export async function buildAppliance(options: { cacheDir: string; log?: (line: s
   const kernel = await ensureCloudKernel({ cacheDir: options.cacheDir, log });
   const debs = await downloadDebianPackages(APPLIANCE_PACKAGES, { cacheDir: options.cacheDir, closure: true, exclude: EXCLUDED, log });
   const key = createHash('sha256')
-    .update(JSON.stringify({ debs: debs.map((d) => basename(d)).sort(), kernel: kernel.version, init: INIT_SCRIPT, modules: APPLIANCE_MODULES, LAYOUT_VERSION }))
+    .update(JSON.stringify({ debs: debs.map((d) => basename(d)).sort(), kernel: kernel.version, init: INIT_SCRIPT, agent: LIO_AGENT_SOURCE, modules: APPLIANCE_MODULES, LAYOUT_VERSION }))
     .digest('hex')
     .slice(0, 16);
   const dir = join(options.cacheDir, 'lio-appliance', key);
@@ -69,6 +70,7 @@ export async function buildAppliance(options: { cacheDir: string; log?: (line: s
       await addKernelModules(kernel, APPLIANCE_MODULES, root);
       linkBusyboxApplets(root);
       writeSystemFiles(root);
+      compilePython(root);
       const hostFingerprint = makeHostKey(root);
       makeClientKey(staging, root);
       writeFileSync(join(staging, 'host-key.fingerprint'), `${hostFingerprint}\n`);
@@ -114,6 +116,8 @@ function writeSystemFiles(root: string): void {
   mkdirSync(etc, { recursive: true });
   writeFileSync(join(root, 'init'), INIT_SCRIPT, { mode: 0o755 });
   chmodSync(join(root, 'init'), 0o755);
+  mkdirSync(join(root, dirname(LIO_AGENT_PATH)), { recursive: true });
+  writeFileSync(join(root, LIO_AGENT_PATH), LIO_AGENT_SOURCE, { mode: 0o755 });
   // dbus-daemon --system drops to the messagebus user (facts.md).
   writeFileSync(join(etc, 'passwd'), 'root:*:0:0:root:/root:/bin/sh\nmessagebus:x:100:101::/nonexistent:/usr/sbin/nologin\n');
   writeFileSync(join(etc, 'group'), 'root:x:0:\nmessagebus:x:101:\n');
@@ -124,6 +128,24 @@ function writeSystemFiles(root: string): void {
   }
   chmodSync(join(root, 'root'), 0o700);
   chmodSync(join(root, 'tmp'), 0o1777);
+}
+
+/**
+ * Python's bytecode, written at build time: Debian writes it in each
+ * package's postinst, which dpkg -x never runs, so the appliance compiled
+ * targetcli's imports anew at every boot (pyparsing alone took over 20 s
+ * under TCG). By the root's own interpreter, so the bytecode is its version's;
+ * unchecked-hash: the image never changes, so Python need not stat the sources.
+ */
+function compilePython(root: string): void {
+  const python = readdirSync(join(root, 'usr', 'bin')).find((name) => /^python3\.\d+$/.test(name));
+  if (!python) throw new Error('the appliance root has no usr/bin/python3.N (targetcli-fb depends on python3)');
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONHOME: join(root, 'usr'), LD_LIBRARY_PATH: [join(root, 'usr/lib/x86_64-linux-gnu'), join(root, 'usr/lib')].join(':') };
+  delete env.PYTHONDONTWRITEBYTECODE;
+  const dirs = [join(root, 'usr', 'lib', python), join(root, 'usr', 'lib', 'python3', 'dist-packages')];
+  // Test suites and tools the appliance never runs (some hold deliberately broken syntax).
+  const skip = '/(test|tests|idlelib|lib2to3|tkinter|turtledemo|ensurepip)/';
+  execFileSync(join(root, 'usr', 'bin', python), ['-m', 'compileall', '-q', '-j', '0', '--invalidation-mode', 'unchecked-hash', '-s', root, '-p', '/', '-x', skip, ...dirs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** dropbearkey from the root itself (same Debian release as the host's loader). */

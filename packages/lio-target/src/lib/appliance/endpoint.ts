@@ -14,6 +14,8 @@ export const endpointSchema = z.object({
   hostKeyFingerprint: z.string(),
   /** The portal as a QEMU guest on user networking sees it. */
   guestPortal: z.object({ ip: z.string(), port: z.number().int() }),
+  /** ibft-lab's LIO agent on the appliance's own loopback (reached through SSH); absent: start targetcli. */
+  lioAgentPort: z.number().int().optional(),
   pid: z.number().int(),
   startedAt: z.string(),
   /** Private L2 segments: the initiator's NIC connects a QEMU socket netdev to `connect`; `ip` is the appliance on it. */

@@ -6,4 +6,5 @@ export * from './disk-image';
 export * from './appliance-disks';
 export * from './start-appliance';
 export * from './saved-state';
+export * from './lio-agent';
 export * from './segment-network';

@@ -1,6 +1,9 @@
 // The appliance's /init (busybox sh). Order matters (facts.md): configfs
 // before LIO, virtio_pci before virtio_net and virtio_blk (the disks
-// startAppliance gives it: /dev/vda, /dev/vdb, …), a system D-Bus before targetcli.
+// startAppliance gives it: /dev/vda, /dev/vdb, …), a system D-Bus before targetcli
+// and its agent (lio-agent.ts), which startAppliance waits for before it saves the state.
+import { LIO_AGENT_PATH, LIO_AGENT_PORT } from './lio-agent';
+
 export const APPLIANCE_READY_MARKER = 'ibft-lab appliance: ready';
 
 export const APPLIANCE_MODULES = [
@@ -38,6 +41,7 @@ ip route add default via 10.0.2.2
 mkdir -p /run/dbus
 dbus-uuidgen --ensure=/etc/machine-id
 dbus-daemon --system --fork || echo "ibft-lab appliance: dbus-daemon failed"
+python3 ${LIO_AGENT_PATH} ${LIO_AGENT_PORT} </dev/null >/dev/null 2>/dev/ttyS0 &
 dropbear -r /etc/dropbear/dropbear_ed25519_host_key -p 22 -s -E 2>/dev/ttyS0 || echo "ibft-lab appliance: dropbear failed"
 echo "${APPLIANCE_READY_MARKER}"
 while true; do sleep 3600; done

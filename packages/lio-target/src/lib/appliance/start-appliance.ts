@@ -1,14 +1,17 @@
 // Boots the LIO appliance under QEMU (TCG), publishing SSH and iSCSI on free
-// host loopback ports, and returns once targetcli answers over SSH. A booted
+// host loopback ports, and returns once its LIO agent (its warm targetcli)
+// answers over SSH. A booted
 // appliance is saved once (saved-state.ts) and later starts restore it: about
 // a second instead of a boot, falling back to the boot when the state fails.
 import { existsSync, statSync } from 'node:fs';
 import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type ConsolePhase, type QemuVm, type StartVmSpec } from '@ibft-lab/qemu-runner';
-import { connectSsh, SshRefused, type Transport } from '../transport';
+import { askLioAgent } from '../lio-agent-client';
+import { connectSsh, SshRefused, withLioAgent, type Transport } from '../transport';
 import { buildAppliance } from './build-appliance';
 import { endpointSshOptions, type ApplianceEndpoint } from './endpoint';
 import { checkPortFree, freeLoopbackPort } from './free-port';
 import { APPLIANCE_READY_MARKER } from './init-script';
+import { LIO_AGENT_PORT } from './lio-agent';
 import { discardSavedState, hasSavedState, restoreApplianceState, saveApplianceState, savedStatePath } from './saved-state';
 import { applianceSegmentMac, checkApplianceSegments, dnsmasqConfig, DNSMASQ_CONFIG_PATH, segmentSetupScript, type ApplianceSegment } from './segment-network';
 
@@ -125,6 +128,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
     privateKeyPath: image.clientKeyPath,
     hostKeyFingerprint: image.hostKeyFingerprint,
     guestPortal: { ip: '10.0.2.2', port: ports.iscsi },
+    lioAgentPort: LIO_AGENT_PORT,
     pid: process.pid,
     startedAt: new Date().toISOString(),
     ...(segments.length ? { segments: segments.map((segment, i) => ({ name: segment.name, ip: segment.ip, connect: `127.0.0.1:${ports.segments[i]}` })) } : {}),
@@ -134,7 +138,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   let endpoint = endpointFor(ports);
   const transports: Transport[] = [];
   const connect = async () => {
-    const t = await connectSsh(endpointSshOptions(endpoint));
+    const t = withLioAgent(await connectSsh(endpointSshOptions(endpoint)), LIO_AGENT_PORT);
     transports.push(t);
     return t;
   };
@@ -190,7 +194,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
       deadlineMs: Math.max(1000, deadline - Date.now()),
       failOn: [/Kernel panic/, /ibft-lab appliance: (dropbear|dbus-daemon) failed/],
     });
-    await waitForTargetcli(connect, deadline, log, image.dir);
+    await waitForLioAgent(connect, deadline, log, image.dir);
     await Promise.all(transports.splice(0).map((t) => t.close().catch(() => undefined)));
     if (stateEntry) {
       // Worth a few seconds once; a state that cannot be saved costs the next run a boot, not this one its target.
@@ -268,16 +272,19 @@ async function bringUpSegments(connect: () => Promise<Transport>, segments: Appl
   }
 }
 
-/** Waits only while the appliance is not listening yet; a refusal fails at once. */
-async function waitForTargetcli(connect: () => Promise<Transport>, deadline: number, log: (line: string) => void, imageDir: string): Promise<void> {
+/**
+ * Waits only while the appliance is not listening yet (SSH, then its LIO
+ * agent, which imports targetcli while the appliance boots); a refusal fails at once.
+ */
+async function waitForLioAgent(connect: () => Promise<Transport>, deadline: number, log: (line: string) => void, imageDir: string): Promise<void> {
   let last = '';
+  let said = 0;
   while (Date.now() < deadline) {
     try {
       const t = await connect();
       try {
-        const result = await t.run(['targetcli', 'ls', '/', '1']);
-        if (result.code === 0) return;
-        last = `targetcli exit ${result.code}: ${result.stderr.trim()}`;
+        await askLioAgent(t, { op: 'ping' }, 10_000);
+        return;
       } finally {
         await t.close();
       }
@@ -285,10 +292,11 @@ async function waitForTargetcli(connect: () => Promise<Transport>, deadline: num
       if (error instanceof SshRefused) throw refusedByAppliance(error, imageDir);
       last = (error as Error).message;
     }
-    log(`waiting for targetcli over SSH: ${last}`);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Not yet listening is the usual first answer: said once every few tries, not each.
+    if (said++ % 5 === 4) log(`waiting for the LIO agent over SSH: ${last}`);
+    await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`the LIO appliance did not answer targetcli over SSH in time: ${last}`);
+  throw new Error(`the LIO appliance's LIO agent did not answer over SSH in time: ${last}`);
 }
 
 /** The appliance's keys live in its cache entry: a refusal means that entry is not what booted. */

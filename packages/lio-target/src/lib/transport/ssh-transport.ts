@@ -1,6 +1,7 @@
 // The ssh transport: one ssh2 connection, one exec channel per command.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Client, type ConnectConfig } from 'ssh2';
 import { z } from 'zod';
 import { parseOrExplain } from '../zod-errors';
@@ -148,6 +149,14 @@ export async function connectSsh(input: SshTransportOptions): Promise<Transport>
     },
     readFile: (path) => readFileVia(transport, path),
     writeFile: (path, content) => writeFileVia(transport, path, content),
+    connectLoopback(port: number): Promise<Duplex> {
+      return new Promise((resolve, reject) => {
+        if (lostReason) return reject(new Error(`${description}: the SSH connection was lost (${lostReason})`));
+        client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (error, channel) =>
+          error ? reject(new Error(`${description}: no connection to port ${port} on the machine's loopback: ${error.message}`)) : resolve(channel),
+        );
+      });
+    },
     async close() {
       client.end();
     },

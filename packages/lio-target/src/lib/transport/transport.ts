@@ -1,7 +1,7 @@
 // How lio-target reaches the machine that runs LIO: a command runner with
 // argv semantics. Both transports run commands as root (`sudo -n` otherwise),
 // in the C locale with a dumb terminal so targetcli prints no colours.
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 export interface CommandResult {
   code: number;
@@ -24,7 +24,21 @@ export interface Transport {
   /** The file's text, or undefined when it does not exist. */
   readFile(path: string): Promise<string | undefined>;
   writeFile(path: string, content: string): Promise<void>;
+  /** A TCP connection to `port` on the machine's own loopback, through this transport (SSH: a direct-tcpip channel). */
+  connectLoopback?(port: number): Promise<Duplex>;
+  /**
+   * The machine runs ibft-lab's LIO agent on this loopback port (the appliance
+   * does: lio-agent.ts); reads and targetcli scripts go to it. Set by whoever
+   * knows the machine (withLioAgent), never guessed: another machine's port may be anything.
+   */
+  readonly lioAgentPort?: number;
   close(): Promise<void>;
+}
+
+/** `transport`, saying that the machine runs ibft-lab's LIO agent on `port` (its loopback). */
+export function withLioAgent(transport: Transport, port: number): Transport {
+  if (!transport.connectLoopback) throw new Error(`${transport.description}: this transport cannot reach the machine's loopback, so not its LIO agent`);
+  return { ...transport, lioAgentPort: port };
 }
 
 /** The environment every remote or local command runs with. */
