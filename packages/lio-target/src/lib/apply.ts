@@ -197,6 +197,8 @@ async function convergeLocked(transport: Transport, declared: ResolvedDesiredSta
   const deleted = new Set(first.deletesTargets);
   if (deleted.size) await writeLedger(transport, { ...owned, targets: owned.targets.filter((t) => !deleted.has(t)) });
   log(`applied ${first.steps.length} command(s) with ${startsText(session)}`);
+  // Where the agent's time went, for --verbose and the bench (fileio create is the slow line under TCG).
+  if (options.logPlanSteps !== false) for (const run of session.agentSeconds) log(`LIO agent: tree refresh ${run.refresh.toFixed(2)} s, lines ${run.lines.map((s) => s.toFixed(2)).join(' + ')} s, dump ${run.dump.toFixed(2)} s`);
   return report(first.steps.length);
 }
 

@@ -12,6 +12,10 @@ export interface LioAgentReply {
   output?: string;
   /** rtslib's dump of the live configuration after the request (ops dump and run). */
   state?: unknown;
+  /** Seconds the agent spent (op run): refreshing targetcli's tree, then each line. */
+  seconds?: number[];
+  /** Seconds the dump took. */
+  dumpSeconds?: number;
 }
 
 /** The agent could not be reached at all: nothing was sent, so another way may be taken. */

@@ -19,10 +19,12 @@ export interface TargetcliSession {
   agentRequests: number;
   /** Why the agent the transport names was not used (it could not be reached): processes were started instead. */
   agentUnreachable?: string;
+  /** Where each run the agent answered spent its time: targetcli's tree refresh, each line, the dump after. */
+  agentSeconds: { refresh: number; lines: number[]; dump: number }[];
 }
 
 export function targetcliSession(transport: Transport): TargetcliSession {
-  return { transport, starts: 0, agentRequests: 0 };
+  return { transport, starts: 0, agentRequests: 0, agentSeconds: [] };
 }
 
 function agentKnown(session: TargetcliSession): boolean {
@@ -123,7 +125,10 @@ export async function runTargetcliScript(
 ): Promise<{ output: string; stateAfter?: LiveState }> {
   // The agent runs the lines in its warm targetcli (whole once they arrived, like the script below) and dumps the state after.
   const reply = await viaAgent(session, { op: 'run', lines });
-  if (reply) return { output: (reply.output ?? '').trim(), stateAfter: options.saveStateAfter ? parseLiveState(reply.state ?? {}) : undefined };
+  if (reply) {
+    session.agentSeconds.push({ refresh: reply.seconds?.[0] ?? 0, lines: reply.seconds?.slice(1) ?? [], dump: reply.dumpSeconds ?? 0 });
+    return { output: (reply.output ?? '').trim(), stateAfter: options.saveStateAfter ? parseLiveState(reply.state ?? {}) : undefined };
+  }
   session.starts += 1;
   const stateFile = `/tmp/ibft-lab-state.${randomBytes(8).toString('hex')}.json`;
   const save = options.saveStateAfter ? [`/ saveconfig ${stateFile}`] : [];
