@@ -16,7 +16,7 @@ const ABOUT: Record<string, string> = {
   'build-rom': 'iPXE ROM builds: cold, script-only rebuild and Nx cache hit, each against the raw `make` in the same run. Needs an iPXE tree in IPXE_SRC.',
   'ibft-locate':
     'locateIbft on a crafted 16 MiB dump with an iBFT signature on every 16-byte boundary (goal: under 2 s and 300 MiB), and on a plain 16 MiB dump, each against a plain Buffer.indexOf scan of the same dump in the same run. Needs nothing but Node.',
-  'lio-target': 'targetcli starts and seconds for a cold apply, a no-op re-apply and a teardown on the LIO appliance.',
+  'lio-target': 'targetcli starts and seconds for a cold apply, a no-op re-apply and a teardown on the LIO appliance: through its LIO agent (warm targetcli) and over plain SSH (a piped targetcli), same appliance, same run.',
   'debian-iscsi-root':
     'labs/debian-iscsi-root as a user runs it (`nx run debian-iscsi-root:boot-vm`: the appliance serves the OS image copy-on-write as a block backstore, stock pxe-virtio.rom sanboots it, the OS\'s initramfs logs in from the iBFT): the cold image build, then per warm run its phases from the streamed console, against the raw floor (plain QEMU, a sanboot script, an appliance started directly) in the same run (goal: warm run ≤ 60 s). Needs root and the image tools.',
   networks:

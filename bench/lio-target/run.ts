@@ -1,7 +1,9 @@
 // On demand: `node -r ./tools/register-ts.js bench/lio-target/run.ts`.
 // Boots the LIO appliance once, then measures targetcli starts and seconds for
-// a cold apply (empty → lab), a no-op re-apply, and a teardown.
-import { applyDesiredState, startAppliance, teardownLab, type DesiredStateInput } from '@ibft-lab/lio-target';
+// a cold apply (empty → lab), a no-op re-apply, and a teardown: through the
+// appliance's LIO agent (its warm targetcli), and over plain SSH (a piped
+// targetcli, what a machine of yours gets), on the same appliance in the same run.
+import { applyDesiredState, connectSsh, endpointSshOptions, startAppliance, teardownLab, type DesiredStateInput, type Transport } from '@ibft-lab/lio-target';
 
 const desired: DesiredStateInput = {
   lab: 'bench',
@@ -37,17 +39,25 @@ async function main(): Promise<void> {
   const appliance = await startAppliance();
   console.log(`appliance ready in ${((Date.now() - bootStarted) / 1000).toFixed(1)} s`);
   try {
-    const transport = await appliance.connect();
-    const rows: Array<[string, number, number, number]> = [];
-    const cold = await applyDesiredState(transport, desired);
-    rows.push(['cold apply', cold.commandsRun, cold.targetcliStarts, cold.seconds]);
-    const noop = await applyDesiredState(transport, desired);
-    rows.push(['no-op re-apply', noop.commandsRun, noop.targetcliStarts, noop.seconds]);
-    const down = await teardownLab(transport, 'bench');
-    rows.push(['teardown', down.commandsRun, down.targetcliStarts, down.seconds]);
-    console.log('case              commands  targetcli starts  seconds');
-    for (const [name, commands, starts, seconds] of rows) {
-      console.log(`${name.padEnd(18)}${String(commands).padStart(8)}${String(starts).padStart(18)}${seconds.toFixed(1).padStart(9)}`);
+    const rows: Array<[string, string, number, number, number, number]> = [];
+    const measure = async (via: string, transport: Transport) => {
+      const cold = await applyDesiredState(transport, desired);
+      rows.push([via, 'cold apply', cold.commandsRun, cold.targetcliStarts, cold.agentRequests, cold.seconds]);
+      const noop = await applyDesiredState(transport, desired);
+      rows.push([via, 'no-op re-apply', noop.commandsRun, noop.targetcliStarts, noop.agentRequests, noop.seconds]);
+      const down = await teardownLab(transport, 'bench');
+      rows.push([via, 'teardown', down.commandsRun, down.targetcliStarts, down.agentRequests, down.seconds]);
+    };
+    await measure('LIO agent', await appliance.connect());
+    const plain = await connectSsh(endpointSshOptions(appliance.endpoint));
+    try {
+      await measure('plain SSH', plain);
+    } finally {
+      await plain.close();
+    }
+    console.log('via        case              commands  targetcli starts  agent requests  seconds');
+    for (const [via, name, commands, starts, agent, seconds] of rows) {
+      console.log(`${via.padEnd(11)}${name.padEnd(18)}${String(commands).padStart(8)}${String(starts).padStart(18)}${String(agent).padStart(16)}${seconds.toFixed(1).padStart(9)}`);
     }
   } finally {
     await appliance.stop();
