@@ -167,6 +167,9 @@ describeVm('declarative LIO in the real appliance over SSH', () => {
       const report = await applyDesiredState(plain, lab);
       expect({ starts: report.targetcliStarts, agent: report.agentRequests, verifiedFrom: report.verifiedFrom }).toEqual({ starts: 1, agent: 0, verifiedFrom: 'targetcli-saveconfig' });
       expect((await transport.run(['sh', '-c', 'ls /tmp | grep ibft-lab-state || true'])).stdout.trim()).toBe('');
+      // targetcli's own log (configshell writes every command line to $TARGETCLI_HOME/log.txt) holds no secret, nor any other file.
+      const left = await transport.run(['sh', '-c', 'grep -rlF plain-secret-001 /tmp /run /var /root /etc 2>/dev/null; true']);
+      expect(left.stdout.trim()).toBe('');
       const again = await applyDesiredState(plain, lab);
       expect({ commands: again.commandsRun, starts: again.targetcliStarts }).toEqual({ commands: 0, starts: 0 });
       // The agent and a targetcli started beside it see one LIO: the agent reads what the script made.

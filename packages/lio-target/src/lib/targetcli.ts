@@ -96,7 +96,9 @@ const RUN_WHOLE_SCRIPT = [
   'f=$(mktemp /tmp/ibft-lab-targetcli.XXXXXX) || exit 1',
   'cat > "$f"',
   `if [ "$(tail -n 1 "$f")" != "${SCRIPT_END}" ]; then rm -f "$f"; echo "ibft-lab: the targetcli script arrived incomplete; nothing was run" >&2; exit 97; fi`,
-  'mkdir -p "$1"',
+  'mkdir -p "$1" && chmod 700 "$1"',
+  // configshell logs every command line, CHAP secrets and all, to $TARGETCLI_HOME/log.txt (world-readable): to nowhere.
+  'ln -sf /dev/null "$1/log.txt"',
   // The script's last command may save the state it left (saveStateAfter) here: never a file that was there before.
   'rm -f "$2"',
   'sed \'$d\' "$f" | TARGETCLI_HOME="$1" targetcli > "$f.out" 2>&1',
