@@ -278,7 +278,8 @@ async function bringUpSegments(connect: () => Promise<Transport>, segments: Appl
  */
 async function waitForLioAgent(connect: () => Promise<Transport>, deadline: number, log: (line: string) => void, imageDir: string): Promise<void> {
   let last = '';
-  let said = 0;
+  const since = Date.now();
+  let saidAt = since;
   while (Date.now() < deadline) {
     try {
       const t = await connect();
@@ -292,8 +293,11 @@ async function waitForLioAgent(connect: () => Promise<Transport>, deadline: numb
       if (error instanceof SshRefused) throw refusedByAppliance(error, imageDir);
       last = (error as Error).message;
     }
-    // Not yet listening is the usual first answer: said once every few tries, not each.
-    if (said++ % 5 === 4) log(`waiting for the LIO agent over SSH: ${last}`);
+    // Not yet listening is the usual answer for the agent's first seconds (it imports targetcli): said only once it is long.
+    if (Date.now() - saidAt > 10_000) {
+      saidAt = Date.now();
+      log(`waiting for the LIO agent over SSH (${Math.round((saidAt - since) / 1000)} s): ${last}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`the LIO appliance's LIO agent did not answer over SSH in time: ${last}`);
