@@ -11,6 +11,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '@ibft-lab/cache';
+import { processesMentioning } from '../../tools/testing/processes';
 
 const root = join(__dirname, '..', '..');
 const NX = require.resolve('nx/bin/nx', { paths: [root] });
@@ -27,22 +29,7 @@ function skipReason(): string | undefined {
   return undefined;
 }
 
-/** Command lines of live processes that mention `needle` (pgrep itself left out). */
-function processesMentioning(needle: string): string[] {
-  const found = spawnSync('pgrep', ['-af', '--', needle], { encoding: 'utf8' });
-  return found.stdout
-    .split('\n')
-    .filter((line) => line.trim() && !/^\d+ pgrep /.test(line));
-}
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Every live descendant of `pid` (pid and command line), from one `ps` listing. */
 function descendantsOf(pid: number): { pid: number; args: string }[] {
@@ -160,7 +147,7 @@ if (reason) console.log(`interrupt e2e skipped: ${reason}`);
   it.each(phases.map((phase, i) => [phase.name, i] as const))('at %s: Nx exits non-zero, no QEMU, no endpoint file, no temp folder left', async (_name, index) => {
     const phase = phases[index];
     const existing = readEndpoint()?.pid;
-    if (existing !== undefined && pidAlive(existing)) {
+    if (existing !== undefined && processAlive(existing)) {
       // Another run of the lab (another engineer's, a parallel suite) owns the
       // lab's dist folder right now: this test's checks would be about it.
       console.log(`skipping "${phase.name}": another run of lab holds ${ENDPOINT} (pid ${existing}); run this test alone`);
@@ -237,7 +224,7 @@ if (reason) console.log(`interrupt e2e skipped: ${reason}`);
       // The endpoint file went with the appliance (or, if it is there, it is another run's live one).
       const endpointPid = readEndpoint()?.pid;
       if (endpointPid !== undefined) {
-        expect({ endpoint: ENDPOINT, pid: endpointPid, alive: pidAlive(endpointPid), ours: endpointPid === ourEndpoint?.pid || processGroupOf(endpointPid) === pgid }).toEqual({
+        expect({ endpoint: ENDPOINT, pid: endpointPid, alive: processAlive(endpointPid), ours: endpointPid === ourEndpoint?.pid || processGroupOf(endpointPid) === pgid }).toEqual({
           endpoint: ENDPOINT,
           pid: endpointPid,
           alive: true,

@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { processAlive } from '@ibft-lab/cache';
+import { processesMentioning } from '../../tools/testing/processes';
 import { qemuStartedWith } from '../../tools/testing/qemu-processes';
 
 const root = join(__dirname, '..', '..');
@@ -32,21 +34,7 @@ function readEndpoint(): { pid: number; iscsiPort: number } | undefined {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** Command lines of live processes that mention `needle` (pgrep itself left out). */
-function processesMentioning(needle: string): string[] {
-  return spawnSync('pgrep', ['-af', '--', needle], { encoding: 'utf8' })
-    .stdout.split('\n')
-    .filter((line) => line.trim() && !/^\d+ pgrep /.test(line));
-}
 
 interface NxRun {
   child: ChildProcess;
@@ -121,7 +109,7 @@ if (reason) console.log(`kept-target e2e skipped: ${reason}`);
 
   it('serves every boot-vm of the lab (configured once, then a no-op), outlives a Ctrl-C of one, and stops with its own Ctrl-C leaving nothing', async () => {
     const existing = readEndpoint()?.pid;
-    if (existing !== undefined && pidAlive(existing)) {
+    if (existing !== undefined && processAlive(existing)) {
       // Someone's kept target (or a parallel suite) holds the lab right now: this test would be about it.
       console.log(`kept-target e2e: another run of lab holds ${ENDPOINT} (pid ${existing}); run this test alone`);
       return;
@@ -132,7 +120,7 @@ if (reason) console.log(`kept-target e2e skipped: ${reason}`);
     runs.push(kept);
     await kept.waitFor(/^(lab: )?ready$/m);
     const endpoint = readEndpoint();
-    expect(endpoint && pidAlive(endpoint.pid)).toBe(true);
+    expect(endpoint && processAlive(endpoint.pid)).toBe(true);
     const keptQemu = qemuStartedWith(`IBFT_LAB_TEST_RUN=${keptMarker}`);
     expect(keptQemu).toHaveLength(1);
 
