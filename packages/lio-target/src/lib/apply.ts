@@ -196,18 +196,17 @@ async function convergeLocked(transport: Transport, declared: ResolvedDesiredSta
   }
   const deleted = new Set(first.deletesTargets);
   if (deleted.size) await writeLedger(transport, { ...owned, targets: owned.targets.filter((t) => !deleted.has(t)) });
-  log(`applied ${first.steps.length} command(s) with ${startsText(session)}`);
+  log(`applied ${first.steps.length} command(s) with ${startsText(report(first.steps.length))}`);
   // Where the agent's time went, for --verbose and the bench (fileio create is the slow line under TCG).
   if (options.logPlanSteps !== false) for (const run of session.agentSeconds) log(`LIO agent: tree refresh ${run.refresh.toFixed(2)} s, lines ${run.lines.map((s) => s.toFixed(2)).join(' + ')} s, dump ${run.dump.toFixed(2)} s`);
   return report(first.steps.length);
 }
 
 /** "1 targetcli start(s)", or what the agent did instead (and why it was not reached, when it was not). */
-export function startsText(report: { starts?: number; targetcliStarts?: number; agentRequests: number; agentUnreachable?: string }): string {
-  const starts = report.starts ?? report.targetcliStarts ?? 0;
+export function startsText(report: Pick<ApplyReport, 'targetcliStarts' | 'agentRequests' | 'agentUnreachable'>): string {
   const agent = report.agentRequests ? ` (${report.agentRequests} request(s) to the LIO agent's warm targetcli)` : '';
   const missed = report.agentUnreachable ? ` (the LIO agent was not reached: ${report.agentUnreachable})` : '';
-  return `${starts} targetcli start(s)${agent}${missed}`;
+  return `${report.targetcliStarts} targetcli start(s)${agent}${missed}`;
 }
 
 /** Plans again from the state the script left (as targetcli saved it at its end, else read anew): nothing may be left to do. */
