@@ -5,7 +5,7 @@
 // a second instead of a boot, falling back to the boot when the state fails.
 import { existsSync, statSync } from 'node:fs';
 import { checkQemu, startQemu, withWritableCache, workspaceCacheDir, type ConsolePhase, type QemuVm, type StartVmSpec } from '@ibft-lab/qemu-runner';
-import { askLioAgent } from '../lio-agent-client';
+import { askLioAgent, LioAgentUnreachable } from '../lio-agent-client';
 import { connectSsh, SshRefused, withLioAgent, type Transport } from '../transport';
 import { buildAppliance } from './build-appliance';
 import { endpointSshOptions, type ApplianceEndpoint } from './endpoint';
@@ -280,25 +280,40 @@ async function waitForLioAgent(connect: () => Promise<Transport>, deadline: numb
   let last = '';
   const since = Date.now();
   let saidAt = since;
-  while (Date.now() < deadline) {
-    try {
-      const t = await connect();
+  // One connection asked again while the agent is not listening yet: each new SSH handshake would take the
+  // guest's one vCPU from the agent's own import. Made anew after any other failure, and every few seconds
+  // (a connection that died says so only as "not reachable").
+  let t: Transport | undefined;
+  let triesOnIt = 0;
+  const drop = async () => {
+    await t?.close().catch(() => undefined);
+    t = undefined;
+  };
+  try {
+    while (Date.now() < deadline) {
       try {
+        if (!t || triesOnIt >= 8) {
+          await drop();
+          t = await connect();
+          triesOnIt = 0;
+        }
+        triesOnIt += 1;
         await askLioAgent(t, { op: 'ping' }, 10_000);
         return;
-      } finally {
-        await t.close();
+      } catch (error) {
+        if (error instanceof SshRefused) throw refusedByAppliance(error, imageDir);
+        last = (error as Error).message;
+        if (!(error instanceof LioAgentUnreachable)) await drop();
       }
-    } catch (error) {
-      if (error instanceof SshRefused) throw refusedByAppliance(error, imageDir);
-      last = (error as Error).message;
+      // Not yet listening is the usual answer for the agent's first seconds (it imports targetcli): said only once it is long.
+      if (Date.now() - saidAt > 10_000) {
+        saidAt = Date.now();
+        log(`waiting for the LIO agent over SSH (${Math.round((saidAt - since) / 1000)} s): ${last}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
     }
-    // Not yet listening is the usual answer for the agent's first seconds (it imports targetcli): said only once it is long.
-    if (Date.now() - saidAt > 10_000) {
-      saidAt = Date.now();
-      log(`waiting for the LIO agent over SSH (${Math.round((saidAt - since) / 1000)} s): ${last}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  } finally {
+    await drop();
   }
   throw new Error(`the LIO appliance's LIO agent did not answer over SSH in time: ${last}`);
 }
