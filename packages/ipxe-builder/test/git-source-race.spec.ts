@@ -2,7 +2,7 @@
 // one bare repository in the cache. Real processes fetch into it at once, and
 // each must get the commit of its own ref, never a neighbour's.
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tempDir, toyIpxeTree } from '../src/testing/fixtures';
 
@@ -14,9 +14,15 @@ const BRANCHES = ['b0', 'b1', 'b2', 'b3'];
 const FETCHERS = [...BRANCHES, ...BRANCHES];
 const ROUNDS = 2;
 
-function resolveInChild(url: string, ref: string, cacheDir: string): Promise<string[]> {
+// Each child loads the code, says so, and waits for the start file: all of them reach the
+// first use of the empty cache together (node's start-up alone spreads them over seconds).
+function resolveInChild(url: string, ref: string, cacheDir: string, startFile: string, loaded: () => void): Promise<string[]> {
   const program = `
+    const { existsSync } = require('node:fs');
     const { resolveGitSource } = require(${JSON.stringify(join(root, 'packages/ipxe-builder/src/lib/source.ts'))});
+    process.stderr.write('loaded\\n');
+    const giveUp = Date.now() + 60000;
+    while (!existsSync(${JSON.stringify(startFile)}) && Date.now() < giveUp) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     const out = [];
     for (let i = 0; i < ${ROUNDS}; i++) {
       const r = resolveGitSource(process.argv[1], process.argv[2], process.argv[3]);
@@ -28,9 +34,18 @@ function resolveInChild(url: string, ref: string, cacheDir: string): Promise<str
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    let saidLoaded = false;
+    const sayLoaded = () => {
+      if (!saidLoaded) loaded();
+      saidLoaded = true;
+    };
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes('loaded\n')) sayLoaded();
+    });
     child.on('error', fail);
-    child.on('close', (code) => (code === 0 ? done(JSON.parse(stdout.trim().split('\n').pop()!)) : fail(new Error(`child exited ${code}: ${stderr}`))));
+    // A child that died before loading must not keep the others waiting.
+    child.on('close', (code) => (sayLoaded(), code === 0 ? done(JSON.parse(stdout.trim().split('\n').pop()!)) : fail(new Error(`child exited ${code}: ${stderr}`))));
   });
 }
 
@@ -56,7 +71,12 @@ describe('source.git fetched by several processes at once', () => {
     }
     const cacheDir = join(dir.path, 'cache');
     // allSettled: every child has ended before the temp folder is removed.
-    const settled = await Promise.allSettled(FETCHERS.map((branch) => resolveInChild(upstream, branch, cacheDir)));
+    const startFile = join(dir.path, 'start');
+    let loaded = 0;
+    const onLoaded = () => {
+      if (++loaded === FETCHERS.length) writeFileSync(startFile, '');
+    };
+    const settled = await Promise.allSettled(FETCHERS.map((branch) => resolveInChild(upstream, branch, cacheDir, startFile, onLoaded)));
     const got = settled.map((s) => (s.status === 'fulfilled' ? s.value : String(s.reason).split('\n').slice(0, 6).join('\n')));
     expect(FETCHERS.map((b, i) => [b, got[i]])).toEqual(FETCHERS.map((b) => [b, Array(ROUNDS).fill(expected[b])]));
     // The per-fetch landing refs are gone; what stays is one remembered ref per ref name.

@@ -16,6 +16,8 @@ import {
   readFileSync,
   readlinkSync,
   realpathSync,
+  renameSync,
+  rmSync,
   statSync,
   symlinkSync,
 } from 'node:fs';
@@ -214,6 +216,25 @@ function refKey(ref: string): string {
   return createHash('sha256').update(ref).digest('hex').slice(0, 16);
 }
 
+// Builds of several labs naming one URL start at once: two `git init` in one folder fail on each
+// other's config lock, and a fetch can meet a repository whose HEAD is written but not its config.
+// Each initialises a folder of its own and publishes it by one rename; a loser uses the winner's.
+function initBareRepository(bare: string): void {
+  mkdirSync(dirname(bare), { recursive: true });
+  const staging = `${bare}.staging-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    git(['init', '--bare', '-q', staging]);
+    try {
+      renameSync(staging, bare);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !existsSync(join(bare, 'HEAD'))) throw e;
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
 /** Fetches url@ref into a bare repository in the cache (one per URL) and resolves the commit. */
 export function resolveGitSource(
   url: string,
@@ -226,10 +247,7 @@ export function resolveGitSource(
   if (url.startsWith('-')) return { status: 'unavailable', code: 'git-unavailable', reason: `source.git.url "${url}" is not a URL` };
   if (!ref.trim() || ref.startsWith('-')) return { status: 'unavailable', code: 'git-unavailable', reason: `source.git.ref "${ref}" is not a ref` };
   const bare = join(cacheDir, 'git', `${createHash('sha256').update(url).digest('hex').slice(0, 16)}.git`);
-  if (!existsSync(join(bare, 'HEAD'))) {
-    mkdirSync(bare, { recursive: true });
-    git(['init', '--bare', '-q', bare]);
-  }
+  if (!existsSync(join(bare, 'HEAD'))) initBareRepository(bare);
   const remembered = `refs/ibft-lab/${refKey(ref)}`;
   let commit: string | undefined;
   if (FULL_SHA.test(ref) && gitOk(['--git-dir', bare, 'cat-file', '-e', `${ref}^{commit}`])) {
