@@ -1,6 +1,8 @@
 import { readNxJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { labPortal, parseLabSpec } from '../../lib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { labPortal, labTargets, parseLabSpec } from '../../lib';
 import labGenerator from './generator';
 
 describe('lab generator', () => {
@@ -91,6 +93,65 @@ describe('lab generator', () => {
   ])('rejects %j naming the field, and writes nothing', async (options, pattern) => {
     await expect(labGenerator(tree, options)).rejects.toThrow(pattern);
     expect(tree.exists('labs/ok/lab.json')).toBe(false);
+  });
+
+  describe('private segments to the appliance (--network segments | multipath | dhcp-root-path)', () => {
+    const shipped = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', '..', 'labs', name, 'lab.json'), 'utf8'));
+    const withoutMacs = (network: { nics: Array<Record<string, unknown>> }) => ({ ...network, nics: network.nics.map(({ mac: _mac, dns: _dns, ...nic }) => nic) });
+
+    it('multipath: the network of labs/multipath (booted by the labs e2e), every LUN over both paths', async () => {
+      await labGenerator(tree, { name: 'my-mp', network: 'multipath', rom: 'stock' });
+      const spec = lab('labs/my-mp/lab.json');
+      expect(withoutMacs(spec.network)).toEqual(withoutMacs(shipped('multipath').network));
+      await labGenerator(tree, { name: 'my-mp2', network: 'multipath', luns: 2 });
+      expect(lab('labs/my-mp2/lab.json').network.paths).toEqual([0, 1].map((lun) => ({ lun, segments: ['path-a', 'path-b'] })));
+      const targets = labTargets(parseLabSpec(lab('labs/my-mp2/lab.json'), 'my-mp2'));
+      expect((targets['target-vm'].options as { segments: unknown[] }).segments).toHaveLength(2);
+      expect((targets['boot-vm'].options as { segmentNics: unknown[] }).segmentNics).toHaveLength(2);
+    });
+
+    it("segments: one NIC and segment per LUN, each NIC on the appliance's DHCP, each LUN over its own segment", async () => {
+      await labGenerator(tree, { name: 'my-segs', network: 'segments', luns: 2 });
+      const spec = lab('labs/my-segs/lab.json');
+      expect(spec.network).toMatchObject({
+        mode: 'segments',
+        segments: [
+          { name: 'san-a', subnet: '192.168.21.0/24', dhcp: { pool: { start: '192.168.21.100', end: '192.168.21.199' } } },
+          { name: 'san-b', subnet: '192.168.22.0/24', dhcp: { pool: { start: '192.168.22.100', end: '192.168.22.199' } } },
+        ],
+        // The paths of labs/two-nics.
+        paths: shipped('two-nics').network.paths,
+      });
+      expect(spec.network.nics.map((n: { segment: string; config?: string }) => [n.segment, n.config])).toEqual([['san-a', undefined], ['san-b', undefined]]);
+      expect(parseLabSpec(spec, 'my-segs').network).toMatchObject({ nics: [{ config: 'dhcp' }, { config: 'dhcp' }] });
+    });
+
+    it("dhcp-root-path: one NIC whose DHCP answer names the target, as labs/dhcp-root-path", async () => {
+      await labGenerator(tree, { name: 'my-rp', network: 'dhcp-root-path' });
+      const spec = lab('labs/my-rp/lab.json');
+      expect(spec.network).toEqual({ mode: 'dhcp-root-path', segments: [{ name: 'san', subnet: '192.168.40.0/24', dhcp: { pool: { start: '192.168.40.100', end: '192.168.40.199' } } }], nics: [{ segment: 'san', mac: expect.any(String) }] });
+      expect(shipped('dhcp-root-path').network).toMatchObject({ mode: 'dhcp-root-path', segments: [{ name: 'san', subnet: '192.168.40.0/24' }], nics: [{ segment: 'san' }] });
+      expect(parseLabSpec(spec, 'my-rp').network.mode).toBe('dhcp-root-path');
+    });
+
+    it("gives each lab's segment NICs MACs of their own, never the appliance's", async () => {
+      const macs: string[] = [];
+      for (const name of ['a', 'b', 'lab', 'multipath', 'x1', 'x2', 'x3', 'x4']) {
+        await labGenerator(tree, { name: `mac-${name}`, network: 'multipath' });
+        macs.push(...lab(`labs/mac-${name}/lab.json`).network.nics.map((n: { mac: string }) => n.mac));
+      }
+      expect(new Set(macs).size).toBe(macs.length);
+      expect(macs.filter((m) => /^52:54:00:a0:00:/.test(m))).toEqual([]);
+    });
+
+    it.each([
+      [{ firmware: 'uefi' }, /firmware\.platform: /],
+      [{ target: 'local' }, /network\.mode: segments needs target kind appliance/],
+      [{ os: 'debian-iscsi-root' }, /network\.mode: segments with an image LUN is not supported yet/],
+    ])('refuses segments with %j, naming the field, and writes nothing', async (extra, pattern) => {
+      await expect(labGenerator(tree, { name: 'seg-bad', network: 'segments', ...extra })).rejects.toThrow(pattern);
+      expect(tree.exists('labs/seg-bad/lab.json')).toBe(false);
+    });
   });
 
   it('refuses to overwrite an existing lab', async () => {

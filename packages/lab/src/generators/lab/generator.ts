@@ -1,7 +1,7 @@
 // `nx g @ibft-lab/lab:lab <name>`: writes labs/<name>/lab.json (checked
 // against LabSpec before anything is written) and registers the plugin that
 // infers the lab's targets from it.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { joinPathFragments, type Tree } from '@nx/devkit';
 import { LAB_FILE, LabSpecError, osProofExpectations, parseLabSpec, type LabSpecInput } from '../../lib';
 import initGenerator from '../init/generator';
@@ -28,7 +28,7 @@ export default async function labGenerator(tree: Tree, raw: unknown): Promise<vo
   const spec: LabSpecInput = {
     name: o.name,
     initiator: { iqn: o.initiatorIqn ?? `iqn.2010-04.org.ipxe:${o.name}` },
-    network: o.network === 'static' ? { mode: 'static', ip: o.ip, prefix: o.prefix, gateway: o.gateway, dns: [o.dns] } : { mode: 'dhcp' },
+    network: networkOf(o),
     firmware: { nic: o.nic ?? (o.os ? 'virtio-net' : 'rtl8139'), platform: o.firmware, rom: o.rom },
     target: targetOf(o),
     // With an OS, LUN 0 holds its image (the LUN is the image's size); other LUNs stay empty disks.
@@ -66,7 +66,7 @@ export default async function labGenerator(tree: Tree, raw: unknown): Promise<vo
   await initGenerator(tree, {});
 }
 
-function targetOf(o: ReturnType<typeof optionsSchema.parse>): LabSpecInput['target'] {
+function targetOf(o: GeneratorOptions): LabSpecInput['target'] {
   if (o.target === 'appliance') return { kind: 'appliance' };
   if (o.target === 'local') return { kind: 'local', portal: { ip: o.portalIp ?? '10.0.2.2', port: o.portalPort } };
   if (!o.sshHost) throw new Error("lab generator: sshHost: required with target 'ssh' (the machine that runs LIO)");
@@ -81,4 +81,45 @@ function targetOf(o: ReturnType<typeof optionsSchema.parse>): LabSpecInput['targ
     },
     portal: { ip: o.portalIp ?? o.sshHost, port: o.portalPort },
   };
+}
+
+type GeneratorOptions = ReturnType<typeof optionsSchema.parse>;
+
+function networkOf(o: GeneratorOptions): LabSpecInput['network'] {
+  if (o.network === 'dhcp') return { mode: 'dhcp' };
+  if (o.network === 'static') return { mode: 'static', ip: o.ip, prefix: o.prefix, gateway: o.gateway, dns: [o.dns] };
+  // The shapes of labs/two-nics, labs/multipath and labs/dhcp-root-path, which the labs e2e boots.
+  const mac = segmentMacs(o.name);
+  const luns = Array.from({ length: o.luns }, (_, lun) => lun);
+  if (o.network === 'multipath') {
+    const segments = ['path-a', 'path-b'];
+    return {
+      mode: 'segments',
+      segments: segments.map((name, i) => ({ name, subnet: `192.168.${31 + i}.0/24` })),
+      nics: segments.map((segment, i) => ({ segment, mac: mac(i), config: 'static' as const, ip: `192.168.${31 + i}.10` })),
+      paths: luns.map((lun) => ({ lun, segments })),
+    };
+  }
+  const pool = (third: number) => ({ pool: { start: `192.168.${third}.100`, end: `192.168.${third}.199` } });
+  if (o.network === 'dhcp-root-path') {
+    return { mode: 'dhcp-root-path', segments: [{ name: 'san', subnet: '192.168.40.0/24', dhcp: pool(40) }], nics: [{ segment: 'san', mac: mac(0) }] };
+  }
+  const segments = luns.map((lun) => `san-${String.fromCharCode(97 + lun)}`);
+  return {
+    mode: 'segments',
+    segments: segments.map((name, i) => ({ name, subnet: `192.168.${21 + i}.0/24`, dhcp: pool(21 + i) })),
+    nics: segments.map((segment, i) => ({ segment, mac: mac(i) })),
+    paths: luns.map((lun) => ({ lun, segments: [segments[lun]] })),
+  };
+}
+
+/**
+ * MACs for a lab's segment NICs, from its name: two labs' NICs differ (their iBFTs tell them apart), and
+ * none is the appliance's own (52:54:00:a0:00:*) or net0's default.
+ */
+function segmentMacs(name: string): (index: number) => string {
+  const [a, b] = createHash('sha256').update(name).digest();
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  const high = a === 0xa0 ? 0xa1 : a;
+  return (index) => `52:54:00:${hex(high)}:${hex(b)}:${hex(index + 1)}`;
 }

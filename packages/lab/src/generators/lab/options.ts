@@ -16,7 +16,12 @@ export const optionsSchema = z
     nic: z.enum(NICS).optional().describe('NIC model; default rtl8139, or virtio-net with --os (Debian\'s cloud kernel has no rtl8139 or e1000 driver).'),
     firmware: z.enum(PLATFORMS).default('bios').describe('bios (SeaBIOS) or uefi (OVMF).'),
     rom: z.enum(['build', 'stock']).default('build').describe("build: iPXE from source with the script embedded (stock ROM when no source); stock: Debian's ROM."),
-    network: z.enum(['dhcp', 'static']).default('dhcp').describe('How iPXE configures net0.'),
+    network: z
+      .enum(['dhcp', 'static', 'segments', 'multipath', 'dhcp-root-path'])
+      .default('dhcp')
+      .describe(
+        "dhcp or static: net0 on QEMU's user network, configured so. On private segments to the appliance (docs/networks.md): segments, one NIC and segment per LUN, each NIC on the appliance's DHCP; multipath, two static NICs on two segments, every LUN over both; dhcp-root-path, one NIC whose DHCP answer names the target (option 17).",
+      ),
     ip: z.string().default('10.0.2.15').describe("Static address (network 'static')."),
     prefix: z.number().int().min(1).max(32).default(24).describe("Static prefix length (network 'static')."),
     gateway: z.string().default('10.0.2.2').describe("Static gateway (network 'static')."),
