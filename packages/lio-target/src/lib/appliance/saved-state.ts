@@ -30,6 +30,9 @@ function guestVisibleSpec(spec: StartVmSpec): unknown {
     ...spec,
     serialFile: undefined,
     qmpSocket: undefined,
+    // The kernel and initramfs are the appliance image's (its key names their bytes): where the cache lies
+    // (IBFT_LAB_CACHE, a cache whose entries were linked in from another) does not change the guest.
+    kernel: spec.kernel ? { ...spec.kernel, path: undefined, initrd: undefined } : undefined,
     nics: spec.nics.map((nic) => ({
       ...nic,
       netdev: nic.netdev.kind === 'user' ? { ...nic.netdev, hostForwards: (nic.netdev.hostForwards ?? []).map((f) => ({ guestPort: f.guestPort, protocol: f.protocol ?? 'tcp' })) } : nic.netdev,
