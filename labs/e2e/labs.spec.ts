@@ -4,10 +4,11 @@
 // executors the lab plugin would run.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { ensureCacheEntry } from '@ibft-lab/cache';
 import {
   endpointPath,
   freeLoopbackPort,
@@ -95,35 +96,33 @@ function linkOsImage(image: OsImage, cacheDir: string): void {
 }
 
 /**
- * What the run-many built in its empty cache and the workspace cache lacks, hard-linked into it (each entry whole,
- * by one rename or link, as the cache publishes its own): the suite's later tests restore this appliance instead of
- * building and booting another (a cold appliance, probe guest and kernel: about 45 s on a quiet machine).
+ * What the run-many built in its empty cache and the workspace cache lacks, hard-linked into it, each entry
+ * published as the cache publishes its own (ensureCacheEntry; a file by one link): the suite's later tests restore
+ * this appliance instead of building and booting another (a cold appliance, probe guest and kernel: about 45 s on a
+ * quiet machine).
  */
-function seedWorkspaceCache(from: string, to: string): void {
+async function seedWorkspaceCache(from: string, to: string): Promise<void> {
   for (const folder of readdirSync(from).filter((name) => name !== 'os-images')) {
     mkdirSync(join(to, folder), { recursive: true });
     for (const entry of readdirSync(join(from, folder))) {
       const source = join(from, folder, entry);
       const target = join(to, folder, entry);
       if (entry.endsWith('.lock') || entry.includes('.staging-') || existsSync(target)) continue;
-      if (!statSync(source).isDirectory()) {
-        try {
-          linkSync(source, target);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        }
+      if (statSync(source).isDirectory()) {
+        await ensureCacheEntry({
+          path: target,
+          what: `${folder}/${entry} (linked from the labs e2e's cache)`,
+          build: async (staging) => {
+            const copy = spawnSync('cp', ['-al', `${source}/.`, staging], { encoding: 'utf8' });
+            if (copy.status !== 0) throw new Error(`cp -al ${source}: ${copy.stderr}`);
+          },
+        });
         continue;
       }
-      // The cache's own staging infix: a builder that finds this left by a killed run removes it.
-      const staging = `${target}.staging-${process.pid}-seed`;
-      const copy = spawnSync('cp', ['-al', source, staging], { encoding: 'utf8' });
       try {
-        if (copy.status !== 0) throw new Error(`cp -al ${source}: ${copy.stderr}`);
-        renameSync(staging, target);
+        linkSync(source, target);
       } catch (error) {
-        if (!existsSync(target)) throw error; // another run published it meanwhile: theirs serves
-      } finally {
-        rmSync(staging, { recursive: true, force: true });
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
     }
   }
@@ -164,9 +163,9 @@ maybe('nx run-many -t boot-vm over every lab in labs/', () => {
     const images = await Promise.all(osImageRecipes.map((recipe) => ensureOsImage({ cacheDir: workspaceCacheDir(), recipe, log: (line) => console.log(line) })));
     for (const image of images) linkOsImage(image, cache);
   }, 1_200_000);
-  afterAll(() => {
+  afterAll(async () => {
     try {
-      if (cache) seedWorkspaceCache(cache, workspaceCacheDir());
+      if (cache) await seedWorkspaceCache(cache, workspaceCacheDir());
     } catch (error) {
       // Only time is lost (e.g. the caches on two file systems: no hard links between them).
       console.log(`labs e2e: the workspace cache was not seeded from this run's: ${(error as Error).message}`);

@@ -97,12 +97,12 @@ describe('lab generator', () => {
 
   describe('private segments to the appliance (--network segments | multipath | dhcp-root-path)', () => {
     const shipped = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', '..', 'labs', name, 'lab.json'), 'utf8'));
-    const withoutMacs = (network: { nics: Array<Record<string, unknown>> }) => ({ ...network, nics: network.nics.map(({ mac: _mac, dns: _dns, ...nic }) => nic) });
+    const withoutMacsAndDns = (network: { nics: Array<Record<string, unknown>> }) => ({ ...network, nics: network.nics.map(({ mac: _mac, dns: _dns, ...nic }) => nic) });
 
     it('multipath: the network of labs/multipath (booted by the labs e2e), every LUN over both paths', async () => {
       await labGenerator(tree, { name: 'my-mp', network: 'multipath', rom: 'stock' });
       const spec = lab('labs/my-mp/lab.json');
-      expect(withoutMacs(spec.network)).toEqual(withoutMacs(shipped('multipath').network));
+      expect(withoutMacsAndDns(spec.network)).toEqual(withoutMacsAndDns(shipped('multipath').network));
       await labGenerator(tree, { name: 'my-mp2', network: 'multipath', luns: 2 });
       expect(lab('labs/my-mp2/lab.json').network.paths).toEqual([0, 1].map((lun) => ({ lun, segments: ['path-a', 'path-b'] })));
       const targets = labTargets(parseLabSpec(lab('labs/my-mp2/lab.json'), 'my-mp2'));
