@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processAlive } from '@ibft-lab/cache';
-import { processesMentioning } from '../../tools/testing/processes';
+import { processesInGroup, processesMentioning } from '../../tools/testing/processes';
 
 const root = join(__dirname, '..', '..');
 const NX = require.resolve('nx/bin/nx', { paths: [root] });
@@ -207,7 +207,7 @@ if (reason) console.log(`interrupt e2e skipped: ${reason}`);
       const leftovers = () => [
         ...stillRunning(descendants),
         ...processesMentioning(runTmp),
-        ...spawnSync('pgrep', ['-ag', String(pgid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean),
+        ...processesInGroup(pgid),
         // QEMU's guestfwd relays to the appliance's portal run in their own session, re-parented to init:
         // neither the group signal nor the descendant listing reaches them.
         ...(ourEndpoint ? processesMentioning(`nc 127.0.0.1 ${ourEndpoint.iscsiPort}`) : []),
