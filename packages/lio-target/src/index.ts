@@ -12,3 +12,6 @@ export * from './lib/appliance';
 export * from './lib/connect-target';
 export * from './lib/initiator-info';
 export * from './lib/nx-targets';
+export * from './lib/set-up-target';
+// The options a composing executor (the lab's boot-vm) validates its target part with.
+export { optionsSchema as setupTargetOptionsSchema } from './executors/setup-target/options';

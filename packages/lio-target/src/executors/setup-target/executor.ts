@@ -1,9 +1,8 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { applyDesiredState, startsText } from '../../lib/apply';
 import { endpointPath } from '../../lib/appliance';
 import { loadDesiredInput, openTarget } from '../../lib/connect-target';
-import { initiatorInfo, initiatorInfoPath, writeInitiatorInfo } from '../../lib/initiator-info';
 import { parseDesiredState } from '../../lib/model';
+import { setUpTarget } from '../../lib/set-up-target';
 import { verboseFromEnv } from '@ibft-lab/qemu-runner';
 import { runExecutor } from '../run-executor';
 import { optionsSchema } from './options';
@@ -13,23 +12,19 @@ export default async function setupTargetExecutor(raw: unknown, context: Executo
   return runExecutor('setup-target', optionsSchema, raw, async (options) => {
     const project = context.projectName ?? 'unknown';
     const desired = parseDesiredState(loadDesiredInput(options, context.root));
-    const { transport, endpoint } = await openTarget(options, endpointPath(context.root, project), (l) => console.log(l), context.root);
+    const log = (line: string) => console.log(line);
+    const opened = await openTarget(options, endpointPath(context.root, project), log, context.root);
     try {
-      const report = await applyDesiredState(transport, desired, {
-        persist: options.persist,
-        dryRun: options.dryRun,
-        log: (l) => console.log(l),
-        logPlanSteps: options.dryRun || options.verbose || context.isVerbose || verboseFromEnv(),
-        images: { workspaceRoot: context.root },
+      await setUpTarget(opened, desired, {
+        ...options,
+        logPlanSteps: options.verbose || context.isVerbose || verboseFromEnv(),
+        sshHost: options.ssh?.host,
+        workspaceRoot: context.root,
+        project,
+        log,
       });
-      console.log(`setup-target: ${report.commandsRun} command(s), ${startsText(report)}, ${report.seconds.toFixed(1)} s`);
-      if (!options.dryRun) {
-        const file = options.initiatorFile ?? initiatorInfoPath(context.root, project);
-        writeInitiatorInfo(file, initiatorInfo(desired, endpoint, options.ssh?.host, options.initiatorPortal));
-        console.log(`setup-target: wrote ${file}`);
-      }
     } finally {
-      await transport.close();
+      await opened.transport.close();
     }
   }, context.root);
 }
