@@ -415,9 +415,11 @@ The plugin (\`packages/lab/src/plugins/plugin.ts\`, registered in \`nx.json\` as
 
 \`\`\`
 gen-script ──▶ build-rom ──┐
-                            ├──▶ boot-vm
-target-vm ──▶ setup-target ─┘
+                            ├──▶ boot-vm (sets the target up itself)
+target-vm ──────────────────┘
 (continuous)
+
+setup-target, teardown-target, target-status: the target alone
 \`\`\`
 
 | Target | Executor | Present | Cached | dependsOn | Does |
@@ -429,11 +431,16 @@ target-vm ──▶ setup-target ─┘
 | \`setup-target\` | \`@ibft-lab/lio-target:setup-target\` | always | no | \`target-vm\` (appliance) | applies the desired state, writes \`dist/labs/<name>/target/initiator.json\` |
 | \`teardown-target\` | \`@ibft-lab/lio-target:teardown-target\` | always | no | – | removes what the lab created on the target |
 | \`target-status\` | \`@ibft-lab/lio-target:target-status\` | always | no | – | prints the plan \`setup-target\` would run; fails on drift |
-| \`boot-vm\` | \`@ibft-lab/qemu-runner:boot-vm\` | always | no | \`gen-script\`, \`build-rom\` (if present), \`setup-target\`, \`target-vm\` (appliance) | boots the initiator, checks the iBFT, writes \`dist/labs/<name>/boot-vm/\` |
+| \`boot-vm\` | \`@ibft-lab/lab:boot-vm\` | always | no | \`gen-script\`, \`build-rom\` (if present), \`target-vm\` (appliance) | does what \`setup-target\` does (its options as \`target\`), boots the initiator, checks the iBFT, writes \`dist/labs/<name>/boot-vm/\` |
 
-\`boot-vm\` names \`target-vm\` itself as well, so Nx keeps the appliance running until \`boot-vm\` ends and then
-stops it. Nx gives no readiness signal for a continuous target: \`setup-target\` waits for the appliance's
-endpoint file and SSH (300 s by default). \`teardown-target\` and \`target-status\` do not start the appliance; for
+Nx starts \`boot-vm\` as soon as it has started the continuous \`target-vm\`, keeps the appliance running until
+\`boot-vm\` ends and then stops it. Nx gives no readiness signal for a continuous target: \`boot-vm\` (like
+\`setup-target\`) waits for the appliance's endpoint file and SSH (300 s by default). Then it applies the lab's
+target and, for an appliance reached through QEMU's relay (the user network, no image LUN), boots the initiator
+at the same time: iPXE's login waits in a relay held by \`boot-vm\` until the target is ready, and a failed apply
+stops the boot and fails the task naming it. With private segments, a published portal (an image LUN), \`ssh\`
+or \`local\` the target is set up first, then the initiator boots. \`setup-target\` stays for the target alone
+(\`nx run <name>:setup-target\` applies it and writes \`initiator.json\`). \`teardown-target\` and \`target-status\` do not start the appliance; for
 an appliance lab, run \`nx run <name>:target-vm\` in another terminal first (a stopped appliance keeps nothing, so
 there is nothing to tear down). When \`firmware.rom\` is \`"stock"\` there is no \`build-rom\`: \`boot-vm\` uses
 Debian's ROM for the NIC and serves the script over QEMU's TFTP.

@@ -1,5 +1,5 @@
 // Ctrl-C during `nx run lab:boot-vm`, at each phase: while the LIO appliance
-// boots, while setup-target configures it, while the initiator boots. A user's
+// boots, while boot-vm applies the target beside the booting initiator, while the initiator boots. A user's
 // Ctrl-C signals the terminal's foreground process group; here Nx runs
 // detached (its own group) and the test sends SIGINT to that group. After each:
 // Nx exits non-zero within a deadline, no QEMU is left, the appliance's
@@ -73,6 +73,8 @@ interface Phase {
   name: string;
   /** How the run is ended: Ctrl-C (SIGINT to the process group, the default) or Nx killed outright. */
   kill?: 'nx-sigkill';
+  /** QEMUs of the run that must be up for the phase to count (default 1). */
+  qemus?: number;
   /** True once the output shows the phase; throws when the run went past it. */
   reached(output: string): boolean;
 }
@@ -87,11 +89,15 @@ const phases: Phase[] = [
     },
   },
   {
-    name: 'setup-target configuring the appliance (> nx run lab:setup-target, its plan being applied)',
-    reached(output) {
-      if (output.includes('> nx run lab:boot-vm')) throw new Error('boot-vm started before setup-target was seen at work');
-      return output.includes('> nx run lab:setup-target') && READY.test(output) && /^lab: LIO plan: /m.test(output);
-    },
+    name: "boot-vm's overlapped start: the target's plan being applied while the initiator boots (its login held)",
+    qemus: 2,
+    reached: overlappedStart,
+  },
+  {
+    name: "boot-vm's overlapped start, Nx killed outright (kill -9 of the nx process alone)",
+    kill: 'nx-sigkill',
+    qemus: 2,
+    reached: overlappedStart,
   },
   {
     name: 'boot-vm with the SAN device registered (Registered SAN device)',
@@ -103,6 +109,11 @@ const phases: Phase[] = [
     reached: sanDeviceRegistered,
   },
 ];
+
+function overlappedStart(output: string): boolean {
+  if (/^lab: setup-target: wrote /m.test(output)) throw new Error('the target was set up before its apply was seen beside the initiator');
+  return output.includes('> nx run lab:boot-vm') && READY.test(output) && /^lab: LIO plan: /m.test(output);
+}
 
 function sanDeviceRegistered(output: string): boolean {
   if (/lab:boot-vm: (PASS|FAIL)/.test(output)) throw new Error('boot-vm finished before the SAN device was seen');
@@ -178,7 +189,7 @@ if (reason) console.log(`interrupt e2e skipped: ${reason}`);
     // The phase's line can come before its QEMU is spawned ("restoring its saved state" is logged first).
     const qemusOfRun = () => processesMentioning(runTmp).filter((l) => l.includes('qemu-system-x86_64'));
     try {
-      while (!(phase.reached(output) && qemusOfRun().length >= 1)) {
+      while (!(phase.reached(output) && qemusOfRun().length >= (phase.qemus ?? 1))) {
         if (Date.now() - t0 > PHASE_DEADLINE_MS) throw new Error(`the run did not reach "${phase.name}" within ${PHASE_DEADLINE_MS} ms:\n${tail()}`);
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nx exited (${child.exitCode ?? child.signalCode}) before "${phase.name}":\n${tail()}`);
         await new Promise((r) => setTimeout(r, 50));

@@ -30,6 +30,7 @@ import genScript from '../../packages/script-gen/src/executors/gen-script/execut
 import setupTarget from '../../packages/lio-target/src/executors/setup-target/executor';
 import teardownTarget from '../../packages/lio-target/src/executors/teardown-target/executor';
 import bootVm from '../../packages/qemu-runner/src/executors/boot-vm/executor';
+import labBootVm from '../../packages/lab/src/executors/boot-vm/executor';
 
 const root = join(__dirname, '..', '..');
 const allLabNames = readdirSync(join(root, 'labs')).filter((name) => existsSync(join(root, 'labs', name, 'lab.json')));
@@ -349,7 +350,10 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
         portal: { ip: '10.0.2.2', port: endpoint.iscsiPort },
         targetIqn: 'iqn.2024-01.org.ibft-lab:ssh-remote',
       });
-      expect(await bootVm(options('boot-vm'), context)).toEqual({ success: true });
+      // The lab's boot-vm sets the target up itself (unchanged: nothing run), then boots.
+      const booting = lines.length;
+      expect(await labBootVm(options('boot-vm'), context)).toEqual({ success: true });
+      expect(lines.slice(booting).join('\n')).toMatch(/setup-target: 0 command\(s\)[\s\S]*ssh-remote:boot-vm: PASS/);
       expect(await teardownTarget(options('teardown-target'), context)).toEqual({ success: true });
     } finally {
       log.mockRestore();
@@ -415,8 +419,9 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     const transport = await appliance.connect();
     const session = targetcliSession(transport);
 
-    // The stock ROM (no build-rom here), the script over TFTP.
-    const { rom: _rom, ...bootOptions } = targets['boot-vm'].options as Record<string, unknown>;
+    // The stock ROM (no build-rom here), the script over TFTP. qemu-runner's boot-vm alone: set up once above,
+    // the target must not be set up again between the rotation and the second boot.
+    const { rom: _rom, target: _target, ...bootOptions } = targets['boot-vm'].options as Record<string, unknown>;
     const context = { root: workspace, projectName: lab.name, cwd: workspace, isVerbose: false } as unknown as ExecutorContext;
     const lines: string[] = [];
     // boot-vm prints each console phase the moment the console passes it: the cue to rotate, and the OS's login.

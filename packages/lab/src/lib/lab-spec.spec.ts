@@ -123,13 +123,15 @@ describe('derived from one spec', () => {
 });
 
 describe('lab targets', () => {
-  it('wire gen-script → build-rom and target-vm → setup-target into boot-vm; only boot inputs are cached', () => {
+  it("wire gen-script → build-rom and target-vm into the lab's boot-vm, which sets the target up with setup-target's options; only boot inputs are cached", () => {
     const targets = labTargets(parseLabSpec(minimal, 'wired'));
     expect(targets['boot-vm']).toMatchObject({
+      executor: '@ibft-lab/lab:boot-vm',
       cache: false,
-      dependsOn: ['gen-script', 'build-rom', 'setup-target', 'target-vm'],
+      dependsOn: ['gen-script', 'build-rom', 'target-vm'],
       options: { nic: 'rtl8139', rom: 'dist/labs/wired/firmware', initiatorFile: 'dist/labs/wired/target/initiator.json', probe: true },
     });
+    expect((targets['boot-vm'].options as { target: unknown }).target).toEqual(targets['setup-target'].options);
     expect(targets['gen-script']).toMatchObject({ cache: true, outputs: ['{workspaceRoot}/dist/labs/wired/boot.ipxe'] });
     expect(targets['build-rom']).toMatchObject({ cache: true, dependsOn: ['gen-script'], options: { nic: 'rtl8139', format: 'rom', fallback: 'stock' } });
     expect(targets['target-vm']).toMatchObject({ continuous: true });

@@ -2,8 +2,9 @@
 // @nx/devkit) so the createNodes plugin, the lab generator and tests share it.
 //
 //   gen-script ──▶ build-rom ──┐
-//                               ├──▶ boot-vm
-//   target-vm ─▶ setup-target ──┘
+//                               ├──▶ boot-vm (sets the target up itself)
+//   target-vm (continuous) ─────┘
+//   setup-target, teardown-target, target-status: the target alone
 import { isAbsolute, posix } from 'node:path';
 import { buildRomTargetConfig, identityScriptPath, qemuDeviceFor } from '@ibft-lab/ipxe-builder';
 import type { SecretRef } from '@ibft-lab/script-gen';
@@ -150,11 +151,14 @@ function ipxeLabTargets(spec: LabSpec, context: LabTargetsContext): Record<strin
     'teardown-target': { executor: '@ibft-lab/lio-target:teardown-target', cache: false, options: target },
     'target-status': { executor: '@ibft-lab/lio-target:target-status', cache: false, options: target },
     'boot-vm': {
-      executor: '@ibft-lab/qemu-runner:boot-vm',
+      // The lab's own boot sets the target up itself (setup-target's options as `target`): for the appliance
+      // while the initiator starts, which Nx's one-task-after-another could not do.
+      executor: '@ibft-lab/lab:boot-vm',
       cache: false,
-      // target-vm is named too, so Nx keeps the appliance up until boot-vm ends.
-      dependsOn: ['gen-script', ...(built ? ['build-rom'] : []), 'setup-target', ...(appliance ? ['target-vm'] : [])],
+      // target-vm is continuous: Nx starts boot-vm as soon as it has started it, and keeps the appliance up until boot-vm ends.
+      dependsOn: ['gen-script', ...(built ? ['build-rom'] : []), ...(appliance ? ['target-vm'] : [])],
       options: {
+        target,
         nic: qemuDeviceFor(lab.firmware.nic),
         mac: lab.initiator.mac,
         firmware: lab.firmware.platform,

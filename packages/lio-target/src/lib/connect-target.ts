@@ -26,10 +26,11 @@ export interface OpenedTarget {
   endpoint?: ApplianceEndpoint;
 }
 
-export async function waitForEndpoint(path: string, deadline: number, log: (line: string) => void): Promise<ApplianceEndpoint> {
+export async function waitForEndpoint(path: string, deadline: number, log: (line: string) => void, signal?: AbortSignal): Promise<ApplianceEndpoint> {
   let said = false;
   const since = Date.now();
   for (;;) {
+    if (signal?.aborted) throw new Error('stopped while waiting for the LIO appliance');
     const endpoint = readEndpoint(path);
     if (endpoint && endpointAlive(endpoint)) return endpoint;
     const failure = readEndpointFailure(path, since);
@@ -49,6 +50,8 @@ export async function openTarget(
   log: (line: string) => void = () => undefined,
   /** A relative ssh.privateKeyPath is read from here (Nx may run executors in another folder). */
   workspaceRoot?: string,
+  /** Ends the wait for the appliance (the caller's parent is gone). */
+  signal?: AbortSignal,
 ): Promise<OpenedTarget> {
   if (connection.transport === 'local') return { transport: localTransport() };
   if (connection.transport === 'ssh') {
@@ -58,9 +61,9 @@ export async function openTarget(
     return { transport: await connectSsh({ ...connection.ssh, ...(privateKeyPath ? { privateKeyPath } : {}) }) };
   }
   const deadline = Date.now() + connection.waitTimeoutSeconds * 1000;
-  const endpoint = await waitForEndpoint(connection.endpointFile ?? defaultEndpointFile, deadline, log);
+  const endpoint = await waitForEndpoint(connection.endpointFile ?? defaultEndpointFile, deadline, log, signal);
   let last: unknown;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     try {
       const ssh = await connectSsh(endpointSshOptions(endpoint));
       return { transport: endpoint.lioAgentPort ? withLioAgent(ssh, endpoint.lioAgentPort) : ssh, endpoint };

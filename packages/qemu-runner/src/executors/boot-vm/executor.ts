@@ -1,7 +1,7 @@
 // Nx adapter: options (secret references resolved, zod) → runBootVmTask → { success }.
 import type { ExecutorContext } from '@nx/devkit';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
-import { runBootVmTask, verboseFromEnv, whenParentGone } from '../../index';
+import { projectsInRun, runBootVmTask, verboseFromEnv, whenParentGone } from '../../index';
 import { optionsSchema } from './options';
 
 export default async function bootVm(options: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
@@ -36,11 +36,4 @@ export default async function bootVm(options: unknown, context: ExecutorContext)
   } finally {
     stopWatching();
   }
-}
-
-/** The projects whose task of this target runs in this Nx run. */
-export function projectsInRun(context: ExecutorContext): string[] {
-  return Object.values(context.taskGraph?.tasks ?? {})
-    .filter((task) => task.target.target === context.targetName)
-    .map((task) => task.target.project);
 }

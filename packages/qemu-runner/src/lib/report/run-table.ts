@@ -54,3 +54,10 @@ export function lastOfRunTable(labsDir: string, labs: string[], runStartedMs: nu
   }
   return formatRunTable(fresh, labsDir);
 }
+
+/** The projects whose task of the running target is in this Nx run (an executor context, read structurally). */
+export function projectsInRun(context: { targetName?: string; taskGraph?: { tasks: Record<string, { target: { project: string; target: string } }> } }): string[] {
+  return Object.values(context.taskGraph?.tasks ?? {})
+    .filter((task) => task.target.target === context.targetName)
+    .map((task) => task.target.project);
+}

@@ -1,0 +1,95 @@
+// A lab's boot-vm: its target set up and its initiator booted in one task.
+// With the LIO appliance reached through QEMU's relay, the initiator boots as
+// soon as the appliance answers, while the target's plan is applied: iPXE's
+// login waits in a held relay until the target is ready (or the boot stops if
+// it fails). Elsewhere (private segments, a published portal, SSH or this
+// machine) the target is set up first, then the initiator boots.
+import type { ExecutorContext } from '@nx/devkit';
+import { APPLIANCE_GUEST_PORTAL, endpointPath, loadDesiredInput, openTarget, parseDesiredState, setUpTarget, type OpenedTarget } from '@ibft-lab/lio-target';
+import { projectsInRun, runBootVmTask, verboseFromEnv, whenParentGone, type BootVmTaskContext } from '@ibft-lab/qemu-runner';
+import { resolveSecretRefs } from '@ibft-lab/script-gen';
+import { startHeldRelay } from '../../lib/held-relay';
+import { optionsSchema } from './options';
+
+export default async function labBootVm(raw: unknown, context: ExecutorContext): Promise<{ success: boolean }> {
+  let parsed;
+  try {
+    const resolved = resolveSecretRefs(raw ?? {}, { baseDir: context.root, warn: (line) => console.warn(`boot-vm: ${line}`) });
+    parsed = optionsSchema.safeParse(resolved);
+  } catch (error) {
+    console.error(`boot-vm: ${(error as Error).message}`);
+    return { success: false };
+  }
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) console.error(`boot-vm: ${issue.path.join('.') || '(options)'}: ${issue.message}`);
+    return { success: false };
+  }
+  const { target, ...boot } = parsed.data;
+  const project = context.projectName ?? 'lab';
+  const verbose = context.isVerbose || verboseFromEnv();
+  const log = (line: string) => console.log(line);
+  const parentGone = new AbortController();
+  const stopWatching = whenParentGone(() => parentGone.abort());
+  let opened: OpenedTarget | undefined;
+  try {
+    // Bad input is refused before anything waits or starts.
+    const desired = parseDesiredState(loadDesiredInput(target, context.root));
+    const setUp = (o: OpenedTarget) =>
+      setUpTarget(o, desired, { ...target, logPlanSteps: target.verbose || verbose, sshHost: target.ssh?.host, workspaceRoot: context.root, project, log });
+    const task: BootVmTaskContext = { workspaceRoot: context.root, project, verbose, projectsInRun: projectsInRun(context), signal: parentGone.signal };
+    opened = await openTarget(target, endpointPath(context.root, project), log, context.root, parentGone.signal);
+    const relayed = target.transport === 'appliance' && !target.initiatorPortal && !boot.segmentNics.length && !target.dryRun;
+    if (!relayed) {
+      await setUp(opened);
+      return { success: await runBootVmTask(boot, task) };
+    }
+    return { success: await overlapped(opened, desired.targets[0]?.iqn, setUp, boot, task, parentGone) };
+  } catch (error) {
+    console.error(`boot-vm: ${(error as Error).message}`);
+    return { success: false };
+  } finally {
+    await opened?.transport.close();
+    stopWatching();
+  }
+}
+
+/** The initiator boots while the target is set up; its login is held until the target is ready. */
+async function overlapped(
+  opened: OpenedTarget,
+  targetIqn: string | undefined,
+  setUp: (o: OpenedTarget) => Promise<unknown>,
+  boot: Parameters<typeof runBootVmTask>[0],
+  task: BootVmTaskContext,
+  parentGone: AbortController,
+): Promise<boolean> {
+  if (!targetIqn || !opened.endpoint) throw new Error('target.config: the desired state declares no target; an initiator has nothing to log in to');
+  const relay = await startHeldRelay();
+  const stopBoot = new AbortController();
+  parentGone.signal.addEventListener('abort', () => stopBoot.abort(), { once: true });
+  const iscsiPort = opened.endpoint.iscsiPort;
+  try {
+    const setup = setUp(opened).then(
+      () => relay.open(iscsiPort),
+      (error: unknown) => {
+        relay.refuse();
+        stopBoot.abort();
+        throw error;
+      },
+    );
+    const booted = runBootVmTask(boot, {
+      ...task,
+      signal: stopBoot.signal,
+      access: {
+        portal: { ...APPLIANCE_GUEST_PORTAL },
+        targetIqn,
+        relay: { guestIp: APPLIANCE_GUEST_PORTAL.ip, guestPort: APPLIANCE_GUEST_PORTAL.port, hostPort: relay.port },
+      },
+    });
+    const [set, ran] = await Promise.allSettled([setup, booted]);
+    if (set.status === 'rejected') throw new Error(`setup-target: ${(set.reason as Error).message}`);
+    if (ran.status === 'rejected') throw ran.reason;
+    return ran.value;
+  } finally {
+    await relay.close();
+  }
+}
