@@ -370,6 +370,51 @@ maybe('a lab whose LIO machine is reached over SSH (the appliance, addressed as 
     expect((await transport.run(['sh', '-c', 'ls -a /var/tmp | grep ssh-remote || true'])).stdout.trim()).toBe('');
     expect(createHash('sha256').update(readFileSync(imagePath)).digest('hex')).toBe(imageSha);
   });
+
+  it("the lab's boot-vm on the appliance boots the initiator beside the apply (its login held until the target is ready); a failed apply stops that boot at once, names why, and leaves no QEMU", async () => {
+    const owner = parseLabSpec({ initiator: { iqn: 'iqn.2010-04.org.ipxe:owner-lab' }, firmware: { rom: 'stock' } }, 'owner-lab');
+    // The owner's target IQN, which this lab did not create: its plan is refused (OwnershipError) once read.
+    const intruderMac = '52:54:00:12:34:99';
+    const intruder = parseLabSpec(
+      { initiator: { iqn: 'iqn.2010-04.org.ipxe:intruder-lab', mac: intruderMac }, firmware: { rom: 'stock' }, targetIqn: 'iqn.2024-01.org.ibft-lab:owner-lab' },
+      'intruder-lab',
+    );
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((...args) => void lines.push(args.join(' ')));
+    const error = jest.spyOn(console, 'error').mockImplementation((...args) => void lines.push(args.join(' ')));
+    const intruderQemus = () => spawnSync('pgrep', ['-af', 'qemu-system'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(intruderMac));
+    let failedAfterMs: number;
+    try {
+      for (const lab of [owner, intruder]) {
+        writeEndpoint(endpointPath(workspace, lab.name), appliance!.endpoint);
+        const context = { root: workspace, projectName: lab.name, cwd: workspace, isVerbose: false } as unknown as ExecutorContext;
+        const targets = labTargets(lab);
+        expect(targets['boot-vm'].executor).toBe('@ibft-lab/lab:boot-vm');
+        expect(await genScript(targets['gen-script'].options, context)).toEqual({ success: true });
+        if (lab === owner) {
+          expect(await labBootVm(targets['boot-vm'].options, context)).toEqual({ success: true });
+          continue;
+        }
+        const started = Date.now();
+        expect(await labBootVm(targets['boot-vm'].options, context)).toEqual({ success: false });
+        failedAfterMs = Date.now() - started;
+      }
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+    const output = lines.join('\n');
+    // The owner: the plan applied while its initiator booted, and the held login went through to a proven table.
+    expect(output).toMatch(/\[owner-lab\] iPXE [\s\S]*setup-target: wrote [\s\S]*\[owner-lab\] Registered SAN device[\s\S]*owner-lab:boot-vm: PASS/);
+    expect(JSON.parse(readFileSync(join(workspace, 'dist/labs/owner-lab/boot-vm/report.json'), 'utf8')).probe.agrees).toBe(true);
+    // The intruder: refused by name, well before any boot deadline, its initiator stopped.
+    expect(output).toMatch(/boot-vm: setup-target: target iqn\.2024-01\.org\.ibft-lab:owner-lab already exists on the machine and lab intruder-lab did not create it/);
+    expect(failedAfterMs!).toBeLessThan(60_000);
+    expect(output).not.toMatch(/intruder-lab\] Registered SAN device/);
+    expect(intruderQemus()).toEqual([]);
+    const context = { root: workspace, projectName: owner.name, cwd: workspace, isVerbose: false } as unknown as ExecutorContext;
+    expect(await teardownTarget(labTargets(owner)['teardown-target'].options, context)).toEqual({ success: true });
+  });
 });
 
 // Negative proof: the same OS image, the lab's own script and iBFT, and credentials rotated between firmware and OS:
