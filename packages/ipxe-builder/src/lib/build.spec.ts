@@ -192,4 +192,21 @@ describe('buildRom with a toy iPXE tree (real make, toy Makefile)', () => {
     expect(readdirSync(out).sort()).toEqual(['manifest.json', 'rtl8139.rom']);
     expect(existsSync(join(out, 'boot.ipxe'))).toBe(false);
   });
+
+  it("builds with baseOverrides under overrides (overrides win, macro by macro); the stock fallback warns about overrides only, never about baseOverrides", async () => {
+    const baseOverrides = { general: { BANNER_TIMEOUT: 5, ROM_BANNER_TIMEOUT: 0 }, dhcp: { DHCP_DISC_PROXY_TIMEOUT_SEC: 0 } };
+    const manifest = await buildRom({ ...base(), baseOverrides }, ctx());
+    expect(manifest.overrides).toEqual({ general: { BANNER_TIMEOUT: 0, ROM_BANNER_TIMEOUT: 0 }, dhcp: { DHCP_DISC_PROXY_TIMEOUT_SEC: 0 } });
+    const rom = readFileSync(join(dir.path, 'ws/dist/labs/lab/firmware/rtl8139.rom'), 'utf8');
+    expect(rom).toContain('#define BANNER_TIMEOUT 0');
+    expect(rom).not.toContain('#define BANNER_TIMEOUT 5');
+    const ignored = /overrides are ignored in stock mode/;
+    logs = [];
+    await buildRom({ ...base(), overrides: undefined, baseOverrides, source: { path: 'offline/ipxe' }, fallback: 'stock' }, ctx());
+    expect(logs.join('\n')).toMatch(/STOCK ROM/);
+    expect(logs.join('\n')).not.toMatch(ignored);
+    logs = [];
+    await buildRom({ ...base(), baseOverrides, source: { path: 'offline/ipxe' }, fallback: 'stock' }, ctx());
+    expect(logs.join('\n')).toMatch(ignored);
+  });
 });

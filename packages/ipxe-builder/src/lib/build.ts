@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { ConfigOverrides, mergeLocalHeader, renderOverrides } from './config-overrides';
+import { ConfigOverrides, mergeLocalHeader, mergeOverrides, renderOverrides } from './config-overrides';
 import { withFileLock } from '@ibft-lab/cache';
 import { MakeProgress, summarizeMakeFailure } from './make-output';
 import { Manifest, renderManifest, sha256File } from './manifest';
@@ -26,6 +26,11 @@ export interface BuildRomOptions {
   /** "stock": with no source, bundle the distro's stock ROM and hand the script over TFTP. */
   fallback?: 'none' | 'stock';
   overrides?: ConfigOverrides;
+  /**
+   * A composing tool's own overrides (the lab's speed defaults), under `overrides`: file by file and macro
+   * by macro, `overrides` wins. The stock fallback ignores them without a warning; it warns about `overrides`.
+   */
+  baseOverrides?: ConfigOverrides;
   /** iPXE DEBUG= value, e.g. "iscsi,ibft:3". */
   debug?: string;
   jobs?: number;
@@ -241,7 +246,7 @@ export async function buildRom(options: BuildRomOptions, givenCtx: BuildContext)
   const env = ctx.env ?? process.env;
   const script = readScript(ctx.workspaceRoot, options.script);
   const debug = validateDebug(options.debug);
-  const overrides = options.overrides ?? {};
+  const overrides = mergeOverrides(options.baseOverrides, options.overrides);
   const rendered = renderOverrides(overrides);
   const fallback = options.fallback ?? 'none';
   const platform = options.platform ?? 'bios';

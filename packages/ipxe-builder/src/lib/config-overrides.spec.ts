@@ -1,4 +1,4 @@
-import { mergeLocalHeader, renderOverrides } from './config-overrides';
+import { mergeLocalHeader, mergeOverrides, renderOverrides } from './config-overrides';
 
 describe('renderOverrides', () => {
   it('writes sorted #undef/#define lines per config file', () => {
@@ -41,5 +41,12 @@ describe('renderOverrides', () => {
   it('appends overrides after the source tree\'s own local header', () => {
     expect(mergeLocalHeader('#define MINE 1', '#undef X\n')).toBe('#define MINE 1\n\n#undef X\n');
     expect(mergeLocalHeader(undefined, '#undef X\n')).toBe('#undef X\n');
+  });
+
+  it('mergeOverrides: the base with the overrides on top, file by file and macro by macro', () => {
+    expect(
+      mergeOverrides({ general: { BANNER_TIMEOUT: 0, ROM_BANNER_TIMEOUT: 0 }, dhcp: { DHCP_DISC_PROXY_TIMEOUT_SEC: 0 } }, { general: { BANNER_TIMEOUT: 3, NSLOOKUP_CMD: true }, console: { CONSOLE_SERIAL: true } }),
+    ).toEqual({ general: { BANNER_TIMEOUT: 3, ROM_BANNER_TIMEOUT: 0, NSLOOKUP_CMD: true }, dhcp: { DHCP_DISC_PROXY_TIMEOUT_SEC: 0 }, console: { CONSOLE_SERIAL: true } });
+    expect(mergeOverrides(undefined, undefined)).toEqual({});
   });
 });

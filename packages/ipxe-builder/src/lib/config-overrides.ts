@@ -19,6 +19,13 @@ const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const C_EXPRESSION = /^[A-Za-z0-9_ ()+\-*/%|&^~<>!.,?:]+$/;
 const C_STRING_TEXT = /^[\x20-\x7e]*$/;
 
+/** `base` with `overrides` on top, file by file and macro by macro (`overrides` wins). */
+export function mergeOverrides(base: ConfigOverrides = {}, overrides: ConfigOverrides = {}): ConfigOverrides {
+  const merged: ConfigOverrides = {};
+  for (const file of new Set([...Object.keys(base), ...Object.keys(overrides)])) merged[file] = { ...base[file], ...overrides[file] };
+  return merged;
+}
+
 export const GENERATED_HEADER = '/* Written by @ibft-lab/ipxe-builder from the build-rom overrides. */';
 
 function defineLine(file: string, name: string, value: OverrideValue): string[] {

@@ -27,6 +27,8 @@ export interface BuildRomTargetArgs {
   source?: SourceOption;
   fallback?: 'none' | 'stock';
   overrides?: Record<string, Record<string, unknown>>;
+  /** Overrides under `overrides` (a composing tool's own); see BuildRomOptions.baseOverrides. */
+  baseOverrides?: Record<string, Record<string, unknown>>;
   /** A checked-in script (workspace-relative) instead of gen-script's output. */
   script?: string;
   /** Whether the project has a gen-script target to depend on. */
@@ -57,6 +59,7 @@ export function buildRomTargetConfig(args: BuildRomTargetArgs) {
   if (args.source) options.source = args.source;
   if (args.fallback) options.fallback = args.fallback;
   if (args.overrides) options.overrides = args.overrides;
+  if (args.baseOverrides) options.baseOverrides = args.baseOverrides;
   const scriptInput = args.script
     ? `{workspaceRoot}/${args.script}`
     : { dependentTasksOutputFiles: '**/*.ipxe', transitive: false };

@@ -2,7 +2,7 @@ import { emptyLedger, parseDesiredState, plan } from '@ibft-lab/lio-target';
 import { lintScript, renderScript } from '@ibft-lab/script-gen';
 import { labDesiredState, labExpectations, labPortal, labScript, labTargetIqn } from './derive-lab';
 import { parseLabSpec } from './lab-spec';
-import { labTargets } from './lab-targets';
+import { LAB_ROM_OVERRIDES, labTargets } from './lab-targets';
 import { labProblems } from '../testing/lab-problems';
 
 const minimal = { initiator: { iqn: 'iqn.2010-04.org.ipxe:t' } };
@@ -134,6 +134,11 @@ describe('lab targets', () => {
     expect((targets['boot-vm'].options as { target: unknown }).target).toEqual(targets['setup-target'].options);
     expect(targets['gen-script']).toMatchObject({ cache: true, outputs: ['{workspaceRoot}/dist/labs/wired/boot.ipxe'] });
     expect(targets['build-rom']).toMatchObject({ cache: true, dependsOn: ['gen-script'], options: { nic: 'rtl8139', format: 'rom', fallback: 'stock' } });
+    // The lab's own ROM speed defaults go under the user's overrides (none here): the stock fallback has nothing to warn about.
+    expect((targets['build-rom'].options as Record<string, unknown>).baseOverrides).toEqual(LAB_ROM_OVERRIDES);
+    expect((targets['build-rom'].options as Record<string, unknown>).overrides).toEqual({});
+    const own = labTargets(parseLabSpec({ ...minimal, firmware: { overrides: { general: { BANNER_TIMEOUT: 3 } } } }, 'own'));
+    expect((own['build-rom'].options as Record<string, unknown>).overrides).toEqual({ general: { BANNER_TIMEOUT: 3 } });
     expect(targets['target-vm']).toMatchObject({ continuous: true });
     expect(targets['setup-target']).toMatchObject({ cache: false, dependsOn: ['target-vm'] });
   });

@@ -170,8 +170,10 @@ export const labFirmwareSchema = z
     fallback: z.enum(['none', 'stock']).default('stock').describe("What build-rom does without an iPXE source: 'stock' (warned) or 'none' (error)."),
     overrides: z
       .record(z.string(), z.record(z.string(), z.union([z.boolean(), z.number().int(), z.string()])))
-      .default({ general: { BANNER_TIMEOUT: 0, ROM_BANNER_TIMEOUT: 0 } })
-      .describe('config/local/<file>.h overrides for built ROMs.'),
+      .default({})
+      .describe(
+        "config/local/<file>.h overrides for built ROMs, on top of the lab's own (file by file, macro by macro, yours win): general.h BANNER_TIMEOUT 0 and ROM_BANNER_TIMEOUT 0; dhcp.h DHCP_DISC_PROXY_TIMEOUT_SEC 0 (no wait for a ProxyDHCP answer; set it back to 2 to test ProxyDHCP) and DHCP_DISC_START_TIMEOUT_SEC 0 (a lost first DHCPDISCOVER is sent again after 0.25 s, not 1 s). The stock ROM ignores overrides (warned when you give any).",
+      ),
   })
   .strict()
   .describe('The initiator firmware: iPXE (no kind).');

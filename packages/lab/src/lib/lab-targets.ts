@@ -16,6 +16,16 @@ import { LAB_FILE } from './read-lab';
 
 export type TargetConfig = Record<string, unknown>;
 
+/**
+ * What every ROM a lab builds is built with, under the lab's own firmware.overrides: no banner waits, and
+ * DHCP that neither waits 2 s for a ProxyDHCP answer (no lab network sends one) nor 1 s to send again a
+ * DHCPDISCOVER lost while the link came up. The table is the same (measured: bench/README.md, boot-vm).
+ */
+export const LAB_ROM_OVERRIDES = {
+  general: { BANNER_TIMEOUT: 0, ROM_BANNER_TIMEOUT: 0 },
+  dhcp: { DHCP_DISC_PROXY_TIMEOUT_SEC: 0, DHCP_DISC_START_TIMEOUT_SEC: 0 },
+} as const;
+
 /** Where a lab's files go, workspace-relative. */
 export function labOutputDir(name: string): string {
   return `dist/labs/${name}`;
@@ -186,6 +196,7 @@ function ipxeLabTargets(spec: LabSpec, context: LabTargetsContext): Record<strin
         format: 'rom',
         ...(lab.firmware.source ? { source: lab.firmware.source } : {}),
         fallback: lab.firmware.fallback,
+        baseOverrides: LAB_ROM_OVERRIDES,
         overrides: lab.firmware.overrides,
         hasGenScript: true,
         ...(context.workspaceRoot ? { identityScript: identityScriptPath(context.workspaceRoot) } : {}),

@@ -62,6 +62,11 @@ export async function openTarget(
   }
   const deadline = Date.now() + connection.waitTimeoutSeconds * 1000;
   const endpoint = await waitForEndpoint(connection.endpointFile ?? defaultEndpointFile, deadline, log, signal);
+  return openAppliance(endpoint, deadline, signal);
+}
+
+/** SSH (and the LIO agent) to an appliance whose endpoint is known, retried until `deadline` while it is not listening yet. */
+export async function openAppliance(endpoint: ApplianceEndpoint, deadline: number, signal?: AbortSignal): Promise<OpenedTarget> {
   let last: unknown;
   while (Date.now() < deadline && !signal?.aborted) {
     try {

@@ -28,6 +28,10 @@ export const optionsSchema = z
       .record(z.string(), z.record(z.string(), overrideValue))
       .default({})
       .describe('config/local/<file>.h overrides, e.g. { "general": { "BANNER_TIMEOUT": 0, "ROM_BANNER_TIMEOUT": 0, "NSLOOKUP_CMD": true } }'),
+    baseOverrides: z
+      .record(z.string(), z.record(z.string(), overrideValue))
+      .default({})
+      .describe('Overrides a composing tool sets for its builds (the lab: its banner and DHCP timeouts), under overrides: file by file and macro by macro, overrides wins; the stock fallback ignores them without a warning'),
     debug: z.string().optional().describe('iPXE DEBUG= list, e.g. "iscsi,ibft:3"'),
     jobs: z.number().int().positive().optional().describe('make -j; default: the number of CPUs'),
     outputPath: z.string().optional().describe('Firmware folder (workspace-relative). Default: dist/labs/<project>/firmware'),

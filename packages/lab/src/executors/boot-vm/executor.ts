@@ -1,12 +1,25 @@
 // A lab's boot-vm: its target set up and its initiator booted in one task.
 // With the LIO appliance reached through QEMU's relay, the initiator boots as
-// soon as the appliance answers, while the target's plan is applied: iPXE's
-// login waits in a held relay until the target is ready (or the boot stops if
-// it fails). Elsewhere (private segments, a published portal, SSH or this
-// machine) the target is set up first, then the initiator boots.
+// soon as the appliance's endpoint is published, while SSH is opened and the
+// target's plan applied: iPXE's login waits in a held relay until the target
+// is ready (or the boot stops if it fails). Elsewhere (private segments, a
+// published portal, SSH or this machine) the target is set up first, then the
+// initiator boots.
 import type { ExecutorContext } from '@nx/devkit';
-import { APPLIANCE_GUEST_PORTAL, endpointPath, loadDesiredInput, openTarget, parseDesiredState, setUpTarget, type OpenedTarget } from '@ibft-lab/lio-target';
-import { projectsInRun, runBootVmTask, verboseFromEnv, whenParentGone, type BootVmTaskContext } from '@ibft-lab/qemu-runner';
+import {
+  APPLIANCE_GUEST_PORTAL,
+  endpointPath,
+  loadDesiredInput,
+  openAppliance,
+  openTarget,
+  parseDesiredState,
+  setUpTarget,
+  waitForEndpoint,
+  type ApplianceEndpoint,
+  type OpenedTarget,
+  type ResolvedDesiredState,
+} from '@ibft-lab/lio-target';
+import { projectsInRun, runBootVmTask, verboseFromEnv, whenParentGone, type BootVmParsed, type BootVmTaskContext } from '@ibft-lab/qemu-runner';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import { startHeldRelay } from '../../lib/held-relay';
 import { optionsSchema } from './options';
@@ -28,48 +41,62 @@ export default async function labBootVm(raw: unknown, context: ExecutorContext):
   const project = context.projectName ?? 'lab';
   const verbose = context.isVerbose || verboseFromEnv();
   const log = (line: string) => console.log(line);
+  // Nx killed outright (kill -9) sends no signal: notice that our parent is gone and stop.
   const parentGone = new AbortController();
   const stopWatching = whenParentGone(() => parentGone.abort());
-  let opened: OpenedTarget | undefined;
   try {
     // Bad input is refused before anything waits or starts.
     const desired = parseDesiredState(loadDesiredInput(target, context.root));
-    const setUp = (o: OpenedTarget) =>
-      setUpTarget(o, desired, { ...target, logPlanSteps: target.verbose || verbose, sshHost: target.ssh?.host, workspaceRoot: context.root, project, log });
+    const setUp = (opened: OpenedTarget) =>
+      setUpTarget(opened, desired, { ...target, logPlanSteps: target.verbose || verbose, sshHost: target.ssh?.host, workspaceRoot: context.root, project, log });
     const task: BootVmTaskContext = { workspaceRoot: context.root, project, verbose, projectsInRun: projectsInRun(context), signal: parentGone.signal };
-    opened = await openTarget(target, endpointPath(context.root, project), log, context.root, parentGone.signal);
     const relayed = target.transport === 'appliance' && !target.initiatorPortal && !boot.segmentNics.length && !target.dryRun;
-    if (!relayed) {
-      await setUp(opened);
-      return { success: await runBootVmTask(boot, task) };
+    if (relayed) {
+      const deadline = Date.now() + target.waitTimeoutSeconds * 1000;
+      const endpoint = await waitForEndpoint(target.endpointFile ?? endpointPath(context.root, project), deadline, log, parentGone.signal);
+      const open = () => openAppliance(endpoint, deadline, parentGone.signal);
+      return { success: await overlapped(endpoint, open, desired, setUp, boot, task, parentGone.signal) };
     }
-    return { success: await overlapped(opened, desired.targets[0]?.iqn, setUp, boot, task, parentGone) };
+    const opened = await openTarget(target, endpointPath(context.root, project), log, context.root, parentGone.signal);
+    try {
+      await setUp(opened);
+    } finally {
+      await opened.transport.close();
+    }
+    return { success: await runBootVmTask(boot, task) };
   } catch (error) {
     console.error(`boot-vm: ${(error as Error).message}`);
     return { success: false };
   } finally {
-    await opened?.transport.close();
     stopWatching();
   }
 }
 
-/** The initiator boots while the target is set up; its login is held until the target is ready. */
+/** The initiator boots while SSH is opened and the target set up; its login is held until the target is ready. */
 async function overlapped(
-  opened: OpenedTarget,
-  targetIqn: string | undefined,
-  setUp: (o: OpenedTarget) => Promise<unknown>,
-  boot: Parameters<typeof runBootVmTask>[0],
+  endpoint: ApplianceEndpoint,
+  open: () => Promise<OpenedTarget>,
+  desired: ResolvedDesiredState,
+  setUp: (opened: OpenedTarget) => Promise<unknown>,
+  boot: BootVmParsed,
   task: BootVmTaskContext,
-  parentGone: AbortController,
+  parentGone: AbortSignal,
 ): Promise<boolean> {
-  if (!targetIqn || !opened.endpoint) throw new Error('target.config: the desired state declares no target; an initiator has nothing to log in to');
+  const targetIqn = desired.targets[0]?.iqn;
+  if (!targetIqn) throw new Error('target.config: the desired state declares no target; an initiator has nothing to log in to');
   const relay = await startHeldRelay();
   const stopBoot = new AbortController();
-  parentGone.signal.addEventListener('abort', () => stopBoot.abort(), { once: true });
-  const iscsiPort = opened.endpoint.iscsiPort;
+  parentGone.addEventListener('abort', () => stopBoot.abort(), { once: true });
   try {
-    const setup = setUp(opened).then(
-      () => relay.open(iscsiPort),
+    const setup = (async () => {
+      const opened = await open();
+      try {
+        await setUp(opened);
+      } finally {
+        await opened.transport.close();
+      }
+    })().then(
+      () => relay.open(endpoint.iscsiPort),
       (error: unknown) => {
         relay.refuse();
         stopBoot.abort();
