@@ -1,7 +1,7 @@
 // Real processes racing for one cache entry, and a builder killed with
 // SIGKILL mid-way: the entry is built once, and a half-built one is never used.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureCacheEntry, LockTimeoutError, processStartTime, withFileLock } from '../src';
@@ -88,6 +88,29 @@ describe('ensureCacheEntry across processes', () => {
     expect(lines.join('\n')).toMatch(new RegExp(`taking over .*entry\\.lock from pid ${hung.process.pid} .*which is gone`));
     expect(readdirSync(path)).toEqual(['whole']);
     expect(readdirSync(work).sort()).toEqual(['builds.log', 'entry']);
+  });
+
+  it("a dead build's orphan still writing in its staging folder (an extractor outliving its killed builder) is stopped, and the folder goes", async () => {
+    const path = join(work, 'entry');
+    const leftover = `${path}.staging-1-deadbeef`;
+    mkdirSync(join(leftover, 'root'), { recursive: true });
+    // Works inside the folder by its working directory alone, as tar under dpkg -x does; it never stops by itself.
+    const writer = spawn('sh', ['-c', 'i=0; while :; do i=$((i+1)); mkdir -p d$i && echo x > d$i/f; done'], { cwd: join(leftover, 'root'), detached: true, stdio: 'ignore' });
+    await until(() => readdirSync(join(leftover, 'root')).length > 20, 'the orphan writing');
+    try {
+      const entry = await ensureCacheEntry({ path, what: 'test entry', build: async (staging) => writeFileSync(join(staging, 'whole'), 'built\n') });
+      expect(entry).toEqual({ path, built: true });
+      expect(existsSync(leftover)).toBe(false);
+      const ended = writer.exitCode !== null || writer.signalCode !== null ? writer.signalCode : await new Promise((r) => writer.once('exit', (_code, signal) => r(signal)));
+      expect(ended).toBe('SIGKILL');
+      expect(readdirSync(work).sort()).toEqual(['entry']);
+    } finally {
+      try {
+        process.kill(-(writer.pid as number), 'SIGKILL');
+      } catch {
+        // stopped by the cleanup
+      }
+    }
   });
 
   it('a failed build publishes nothing and leaves no staging folder or lock', async () => {

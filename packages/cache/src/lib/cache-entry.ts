@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { withFileLock } from './file-lock';
+import { stopProcessesWorkingIn } from './leftover-writers';
 
 export interface CacheEntryOptions {
   /** The entry's folder; its name should carry the entry's content key. */
@@ -44,10 +45,12 @@ export async function ensureCacheEntry(options: CacheEntryOptions): Promise<Cach
     `${options.path}.lock`,
     async () => {
       if (existsSync(options.path)) return { path: options.path, built: false };
-      // Only the lock holder builds: any staging folder here is a dead build's.
-      // A build killed with SIGKILL can leave its children (an extracting dpkg-deb) writing there for a moment:
-      // rm meets a folder that filled again (ENOTEMPTY) and tries again, as Node's rm does when asked to.
-      for (const leftover of stagingFoldersOf(options.path)) rmSync(leftover, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      // Only the lock holder builds: any staging folder here is a dead build's, and whatever still works in it
+      // (its killed builder's children) is stopped before it goes.
+      for (const leftover of stagingFoldersOf(options.path)) {
+        await stopProcessesWorkingIn(leftover);
+        rmSync(leftover, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      }
       const staging = `${options.path}${STAGING_INFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
       mkdirSync(staging);
       options.log?.(`building ${options.what}`);
