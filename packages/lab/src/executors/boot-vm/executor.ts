@@ -17,7 +17,6 @@ import {
   waitForEndpoint,
   type ApplianceEndpoint,
   type OpenedTarget,
-  type ResolvedDesiredState,
 } from '@ibft-lab/lio-target';
 import { projectsInRun, runBootVmTask, verboseFromEnv, whenParentGone, type BootVmParsed, type BootVmTaskContext } from '@ibft-lab/qemu-runner';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
@@ -52,10 +51,12 @@ export default async function labBootVm(raw: unknown, context: ExecutorContext):
     const task: BootVmTaskContext = { workspaceRoot: context.root, project, verbose, projectsInRun: projectsInRun(context), signal: parentGone.signal };
     const relayed = target.transport === 'appliance' && !target.initiatorPortal && !boot.segmentNics.length && !target.dryRun;
     if (relayed) {
+      const targetIqn = desired.targets[0]?.iqn;
+      if (!targetIqn) throw new Error('target.config: the desired state declares no target; an initiator has nothing to log in to');
       const deadline = Date.now() + target.waitTimeoutSeconds * 1000;
       const endpoint = await waitForEndpoint(target.endpointFile ?? endpointPath(context.root, project), deadline, log, parentGone.signal);
       const open = () => openAppliance(endpoint, deadline, parentGone.signal);
-      return { success: await overlapped(endpoint, open, desired, setUp, boot, task, parentGone.signal) };
+      return { success: await overlapped(endpoint, open, targetIqn, setUp, boot, task, parentGone.signal) };
     }
     const opened = await openTarget(target, endpointPath(context.root, project), log, context.root, parentGone.signal);
     try {
@@ -76,14 +77,12 @@ export default async function labBootVm(raw: unknown, context: ExecutorContext):
 async function overlapped(
   endpoint: ApplianceEndpoint,
   open: () => Promise<OpenedTarget>,
-  desired: ResolvedDesiredState,
+  targetIqn: string,
   setUp: (opened: OpenedTarget) => Promise<unknown>,
   boot: BootVmParsed,
   task: BootVmTaskContext,
   parentGone: AbortSignal,
 ): Promise<boolean> {
-  const targetIqn = desired.targets[0]?.iqn;
-  if (!targetIqn) throw new Error('target.config: the desired state declares no target; an initiator has nothing to log in to');
   const relay = await startHeldRelay();
   const stopBoot = new AbortController();
   parentGone.addEventListener('abort', () => stopBoot.abort(), { once: true });
