@@ -8,6 +8,7 @@ const overrideValue = z.union([
   z.string(),
   z.object({ expr: z.string().describe('A C expression, kept verbatim (e.g. "( 2 * BANNER_TIMEOUT )")') }).strict(),
 ]);
+const configOverrides = z.record(z.string(), z.record(z.string(), overrideValue));
 
 export const optionsSchema = z
   .object({
@@ -24,12 +25,10 @@ export const optionsSchema = z
       .enum(['none', 'stock'])
       .default('none')
       .describe('"stock": when no source can be had, bundle the distro stock ROM and hand the script over TFTP (warned, mode "stock")'),
-    overrides: z
-      .record(z.string(), z.record(z.string(), overrideValue))
+    overrides: configOverrides
       .default({})
       .describe('config/local/<file>.h overrides, e.g. { "general": { "BANNER_TIMEOUT": 0, "ROM_BANNER_TIMEOUT": 0, "NSLOOKUP_CMD": true } }'),
-    baseOverrides: z
-      .record(z.string(), z.record(z.string(), overrideValue))
+    baseOverrides: configOverrides
       .default({})
       .describe('Overrides a composing tool sets for its builds (the lab: its banner and DHCP timeouts), under overrides: file by file and macro by macro, overrides wins; the stock fallback ignores them without a warning'),
     debug: z.string().optional().describe('iPXE DEBUG= list, e.g. "iscsi,ibft:3"'),
