@@ -4,11 +4,11 @@
 // the key, instead of retrying SSH until its deadline). The saved state of the
 // booted appliance: restored by the next start, and a broken one replaced.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { liveVmCount, workspaceCacheDir } from '@ibft-lab/qemu-runner';
-import { askLioAgent, SshRefused, startAppliance } from '../src';
+import { askLioAgent, SAVED_STATE_FILE, SshRefused, startAppliance } from '../src';
 
 jest.setTimeout(600_000);
 
@@ -92,9 +92,16 @@ describeVm('the LIO appliance cache entry', () => {
     }
     expect(lines).toContain('LIO appliance: restoring its saved state');
     expect(lines).toContain('[lio-appliance] ibft-lab appliance: restored');
+    // Saved through zstd: its frame's magic number, and well under the guest's 768 MiB.
+    const file = join(stateDir, state, SAVED_STATE_FILE);
+    const magic = Buffer.alloc(4);
+    const fd = openSync(file, 'r');
+    readSync(fd, magic, 0, 4, 0);
+    closeSync(fd);
+    expect(magic.toString('hex')).toBe('28b52ffd');
+    expect(statSync(file).size).toBeLessThan(200 * 2 ** 20);
 
     // Cut the state in half, as a full disk would leave it.
-    const file = join(stateDir, state, 'state.bin');
     truncateSync(file, Math.floor(statSync(file).size / 2));
     lines.length = 0;
     const booted = await startAppliance({ cacheDir: cache, log: (line) => lines.push(line), readyDeadlineMs: 300_000 });

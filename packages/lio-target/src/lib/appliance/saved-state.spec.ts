@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import type { StartVmSpec } from '@ibft-lab/qemu-runner';
-import { savedStatePath } from './saved-state';
+import { savedStatePath, savedStateUnavailable } from './saved-state';
 
 // savedStatePath asks QEMU for its version (part of the key): real qemu-system-x86_64.
 const maybe = existsSync('/usr/bin/qemu-system-x86_64') ? describe : describe.skip;
@@ -27,5 +28,23 @@ maybe("the saved appliance state's key", () => {
     expect(savedStatePath('/c', 'k1', ports)).toBe(savedStatePath('/c', 'k1', spec('/c')));
     expect(savedStatePath('/c', 'k2', spec('/c'))).not.toBe(savedStatePath('/c', 'k1', spec('/c')));
     expect(savedStatePath('/c', 'k1', spec('/c', 'console=ttyS0 rdinit=/init quiet'))).not.toBe(savedStatePath('/c', 'k1', spec('/c')));
+  });
+});
+
+describe('the tool that carries a saved state', () => {
+  const path = process.env.PATH;
+  afterEach(() => (process.env.PATH = path));
+
+  it('is zstd, found on PATH; without it the reason names the fix', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-path-'));
+    try {
+      process.env.PATH = dir;
+      expect(savedStateUnavailable()).toBe('zstd is not on PATH (bash tools/setup installs it)');
+      // A real zstd (or the test's stand-in for where it lies): only its presence is asked.
+      symlinkSync('/bin/true', join(dir, 'zstd'));
+      expect(savedStateUnavailable()).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

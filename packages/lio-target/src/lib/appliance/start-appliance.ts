@@ -12,7 +12,7 @@ import { endpointSshOptions, type ApplianceEndpoint } from './endpoint';
 import { checkPortFree, freeLoopbackPort } from './free-port';
 import { APPLIANCE_READY_MARKER } from './init-script';
 import { LIO_AGENT_PORT } from './lio-agent';
-import { discardSavedState, hasSavedState, restoreApplianceState, saveApplianceState, savedStatePath } from './saved-state';
+import { discardSavedState, hasSavedState, restoreApplianceState, saveApplianceState, savedStatePath, savedStateUnavailable } from './saved-state';
 import { applianceSegmentMac, checkApplianceSegments, dnsmasqConfig, DNSMASQ_CONFIG_PATH, segmentSetupScript, type ApplianceSegment } from './segment-network';
 
 export const APPLIANCE_SERIAL_PREFIX = '[lio-appliance] ';
@@ -107,10 +107,12 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   const deadline = Date.now() + deadlineMs;
   const specFor = (ports: AppliancePorts): StartVmSpec => ({
     // no_timer_check: on 2 cores shared by several VMs, Linux's IO-APIC timer check can miss its ticks and panic.
+    // init_on_free=1: freed pages are zeroed, so the saved state carries them as zero pages, not as the
+    // leftovers of the unpacked initramfs archive (which zstd cannot shrink).
     accel: 'tcg',
     memoryMiB: options.memoryMiB ?? 768,
     firmware: 'bios',
-    kernel: { path: image.kernel.vmlinuz, initrd: image.initramfs, append: 'console=ttyS0 rdinit=/init panic=-1 no_timer_check' },
+    kernel: { path: image.kernel.vmlinuz, initrd: image.initramfs, append: 'console=ttyS0 rdinit=/init panic=-1 no_timer_check init_on_free=1' },
     nics: [
       {
         model: 'virtio-net-pci',
@@ -155,7 +157,9 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
 
   // A segment's socket netdev listens on a port of this run, which a saved state would have to match:
   // an appliance with segments always boots (and is not saved).
-  const stateEntry = options.savedState === false || segments.length ? undefined : savedStatePath(cacheDir, image.key, spec);
+  const stateTool = options.savedState === false || segments.length ? undefined : savedStateUnavailable();
+  if (stateTool) log(`LIO appliance: booting it without a saved state: ${stateTool}`);
+  const stateEntry = options.savedState === false || segments.length || stateTool ? undefined : savedStatePath(cacheDir, image.key, spec);
   if (stateEntry && hasSavedState(stateEntry)) {
     let vm: QemuVm | undefined;
     log('LIO appliance: restoring its saved state');

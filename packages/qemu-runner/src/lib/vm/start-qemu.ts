@@ -95,7 +95,8 @@ export function parseQemuVersion(text: string): [number, number, number] | undef
   return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined;
 }
 
-function findOnPath(name: string): string | undefined {
+/** The first executable file `name` on PATH, as a shell would find it. */
+export function findOnPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
