@@ -100,6 +100,15 @@ const phases: Phase[] = [
     reached: overlappedStart,
   },
   {
+    // After the phases above reached ready, the appliance has its saved state (it is saved before ready).
+    name: "boot-vm's early start: the initiator booting while the appliance is restored from its saved state (before ready)",
+    qemus: 2,
+    reached(output) {
+      if (READY.test(output)) throw new Error('the appliance was ready before the initiator was seen booting beside its restore');
+      return output.includes('> nx run lab:boot-vm') && /^lab: LIO appliance: restoring its saved state/m.test(output);
+    },
+  },
+  {
     name: 'boot-vm with the SAN device registered (Registered SAN device)',
     reached: sanDeviceRegistered,
   },

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import targetVm from '../src/executors/target-vm/executor';
-import { initiatorInfo, parseDesiredState, waitForEndpoint, type ApplianceEndpoint } from '../src';
+import { endpointRestoringPath, initiatorInfo, parseDesiredState, waitForEndpoint, writeEndpointRestoring, type ApplianceEndpoint } from '../src';
 
 const dir = mkdtempSync(join(tmpdir(), 'ibft-lab-target-vm-disks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,6 +45,19 @@ const qemu = existsSync('/usr/bin/qemu-system-x86_64');
   } finally {
     server.close();
   }
+});
+
+it("a live target-vm's restore announcement is seen once while the endpoint is awaited; a dead one's is stale", async () => {
+  const file = join(dir, 'restoring', 'endpoint.json');
+  let seen = 0;
+  writeEndpointRestoring(file);
+  await expect(waitForEndpoint(file, Date.now() + 600, () => undefined, undefined, () => seen++)).rejects.toThrow(/no running LIO appliance/);
+  expect(seen).toBe(1);
+  // A pid that is not running (the target-vm was killed during its restore).
+  writeFileSync(endpointRestoringPath(file), JSON.stringify({ pid: 2 ** 22 + 1 }));
+  seen = 0;
+  await expect(waitForEndpoint(file, Date.now() + 600, () => undefined, undefined, () => seen++)).rejects.toThrow(/no running LIO appliance/);
+  expect(seen).toBe(0);
 });
 
 it.each([

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectSsh } from '../src';
+import { connectSsh, waitForEndpoint } from '../src';
 
 jest.setTimeout(420_000);
 
@@ -42,7 +42,15 @@ async function waitForReady(proc: ReturnType<typeof targetVm>, ms: number): Prom
   const kept = targetVm(endpointFile);
   let second: ReturnType<typeof targetVm> | undefined;
   try {
+    // What the lab's boot-vm waits on: a restore is announced before the endpoint is published, a cold boot is not.
+    let announcedAt: number | undefined;
+    const published = waitForEndpoint(endpointFile, Date.now() + 360_000, () => undefined, undefined, () => (announcedAt = Date.now()));
     await waitForReady(kept, 360_000);
+    await published;
+    const publishedAt = Date.now();
+    if (kept.out.includes('restoring its saved state')) expect(announcedAt).toBeLessThan(publishedAt);
+    else expect(announcedAt).toBeUndefined();
+    expect(existsSync(`${endpointFile}.restoring`)).toBe(false);
     const endpoint = JSON.parse(readFileSync(endpointFile, 'utf8'));
     expect(endpoint).toMatchObject({ host: '127.0.0.1', user: 'root', guestPortal: { ip: '10.0.2.2' } });
     expect(endpoint.hostKeyFingerprint).toMatch(/^SHA256:/);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { resolveSecretRefs } from '@ibft-lab/script-gen';
 import { z } from 'zod';
-import { endpointAlive, endpointSshOptions, readEndpoint, readEndpointFailure, type ApplianceEndpoint } from './appliance/endpoint';
+import { endpointAlive, endpointRestoring, endpointSshOptions, readEndpoint, readEndpointFailure, type ApplianceEndpoint } from './appliance/endpoint';
 import { refusedByAppliance } from './appliance/start-appliance';
 import { connectSsh, localTransport, SshRefused, sshTransportOptionsSchema, withLioAgent, type Transport } from './transport';
 
@@ -26,7 +26,14 @@ export interface OpenedTarget {
   endpoint?: ApplianceEndpoint;
 }
 
-export async function waitForEndpoint(path: string, deadline: number, log: (line: string) => void, signal?: AbortSignal): Promise<ApplianceEndpoint> {
+export async function waitForEndpoint(
+  path: string,
+  deadline: number,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+  /** Called once if target-vm announces that it restores the appliance from its saved state (ready within seconds). */
+  onRestoring?: () => void,
+): Promise<ApplianceEndpoint> {
   let said = false;
   const since = Date.now();
   for (;;) {
@@ -38,9 +45,14 @@ export async function waitForEndpoint(path: string, deadline: number, log: (line
     if (Date.now() > deadline) {
       throw new Error(`no running LIO appliance: ${path} ${endpoint ? 'names a process that is gone' : 'does not exist'}; start the target-vm target first`);
     }
+    if (onRestoring && endpointRestoring(path)) {
+      onRestoring();
+      onRestoring = undefined;
+    }
     if (!said) log(`waiting for the LIO appliance (${path})`);
     said = true;
-    await new Promise((r) => setTimeout(r, 500));
+    // A restored appliance publishes within a second or two: a long poll would be a large part of the wait.
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -1,10 +1,10 @@
 // A lab's boot-vm: its target set up and its initiator booted in one task.
 // With the LIO appliance reached through QEMU's relay, the initiator boots as
-// soon as the appliance's endpoint is published, while SSH is opened and the
-// target's plan applied: iPXE's login waits in a held relay until the target
-// is ready (or the boot stops if it fails). Elsewhere (private segments, a
-// published portal, SSH or this machine) the target is set up first, then the
-// initiator boots.
+// soon as the appliance's endpoint is published (or its saved state is being
+// restored), while SSH is opened and the target's plan applied: iPXE's login
+// waits in a held relay until the target is ready (or the boot stops if it
+// fails). Elsewhere (private segments, a published portal, SSH or this
+// machine) the target is set up first, then the initiator boots.
 import type { ExecutorContext } from '@nx/devkit';
 import {
   APPLIANCE_GUEST_PORTAL,
@@ -54,8 +54,13 @@ export default async function labBootVm(raw: unknown, context: ExecutorContext):
       const targetIqn = desired.targets[0]?.iqn;
       if (!targetIqn) throw new Error('target.config: the desired state declares no target; an initiator has nothing to log in to');
       const deadline = Date.now() + target.waitTimeoutSeconds * 1000;
-      const endpoint = await waitForEndpoint(target.endpointFile ?? endpointPath(context.root, project), deadline, log, parentGone.signal);
-      const open = () => openAppliance(endpoint, deadline, parentGone.signal);
+      // The initiator starts once the appliance is published, or as soon as its target-vm restores it from
+      // its saved state (it answers within seconds; iPXE's held login waits far longer): not during a cold boot.
+      let restoring = () => undefined as void;
+      const restoringSeen = new Promise<void>((resolve) => (restoring = resolve));
+      const endpoint = waitForEndpoint(target.endpointFile ?? endpointPath(context.root, project), deadline, log, parentGone.signal, restoring);
+      await Promise.race([endpoint, restoringSeen]);
+      const open = (published: ApplianceEndpoint) => openAppliance(published, deadline, parentGone.signal);
       return { success: await overlapped(endpoint, open, targetIqn, setUp, boot, task, parentGone.signal) };
     }
     const opened = await openTarget(target, endpointPath(context.root, project), log, context.root, parentGone.signal);
@@ -73,10 +78,10 @@ export default async function labBootVm(raw: unknown, context: ExecutorContext):
   }
 }
 
-/** The initiator boots while SSH is opened and the target set up; its login is held until the target is ready. */
+/** The initiator boots while the appliance is published, SSH opened and the target set up; its login is held until the target is ready. */
 async function overlapped(
-  endpoint: ApplianceEndpoint,
-  open: () => Promise<OpenedTarget>,
+  endpoint: Promise<ApplianceEndpoint>,
+  open: (published: ApplianceEndpoint) => Promise<OpenedTarget>,
   targetIqn: string,
   setUp: (opened: OpenedTarget) => Promise<unknown>,
   boot: BootVmParsed,
@@ -88,14 +93,16 @@ async function overlapped(
   parentGone.addEventListener('abort', () => stopBoot.abort(), { once: true });
   try {
     const setup = (async () => {
-      const opened = await open();
+      const published = await endpoint;
+      const opened = await open(published);
       try {
         await setUp(opened);
       } finally {
         await opened.transport.close();
       }
+      return published;
     })().then(
-      () => relay.open(endpoint.iscsiPort),
+      (published) => relay.open(published.iscsiPort),
       (error: unknown) => {
         relay.refuse();
         stopBoot.abort();

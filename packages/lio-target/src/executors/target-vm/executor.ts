@@ -12,10 +12,12 @@ import {
   PortInUse,
   readEndpoint,
   removeEndpoint,
+  removeEndpointRestoring,
   resolveApplianceDisks,
   startAppliance,
   writeEndpoint,
   writeEndpointFailure,
+  writeEndpointRestoring,
   type ApplianceEndpoint,
   type RunningAppliance,
 } from '../../lib/appliance';
@@ -88,12 +90,14 @@ export default async function targetVmExecutor(raw: unknown, context: ExecutorCo
       print: (line) => console.log(line),
     });
     rmSync(endpointFailurePath(file), { force: true });
-    const appliance = await startLabAppliance(options, context.root, consoleLog.log).catch((error: Error) => {
+    const appliance = await startLabAppliance(options, context.root, consoleLog.log, () => writeEndpointRestoring(file)).catch((error: Error) => {
       // setup-target, started beside us by Nx, reads this instead of waiting out its deadline.
       writeEndpointFailure(file, error.message);
+      removeEndpointRestoring(file);
       throw error;
     });
     writeEndpoint(file, appliance.endpoint);
+    removeEndpointRestoring(file);
     console.log(`LIO appliance: ssh 127.0.0.1:${appliance.endpoint.sshPort}, iSCSI 127.0.0.1:${appliance.endpoint.iscsiPort} (guests: ${appliance.endpoint.guestPortal.ip}:${appliance.endpoint.guestPortal.port}); endpoint ${file}`);
     for (const segment of appliance.endpoint.segments ?? []) console.log(`LIO appliance: segment ${segment.name} at ${segment.ip}, initiators connect to ${segment.connect}`);
     console.log('ready');
@@ -114,7 +118,7 @@ function readEndpointQuietly(file: string): ApplianceEndpoint | undefined {
 }
 
 /** The lab's images resolved (an OS image built on first use), then the appliance booted with them. */
-async function startLabAppliance(options: z.output<typeof optionsSchema>, workspaceRoot: string, log: (line: string) => void): Promise<RunningAppliance> {
+async function startLabAppliance(options: z.output<typeof optionsSchema>, workspaceRoot: string, log: (line: string) => void, onRestoring: () => void): Promise<RunningAppliance> {
   const disks = await resolveApplianceDisks(options.disks, { workspaceRoot, cacheDir: workspaceCacheDir(), log: (line) => console.log(line) });
   for (const [i, disk] of disks.entries()) console.log(`LIO appliance: disk ${i} ${disk.path} (${disk.format}, ${(disk.virtualBytes / 2 ** 20).toFixed(0)} MiB, copy-on-write)`);
   try {
@@ -126,6 +130,7 @@ async function startLabAppliance(options: z.output<typeof optionsSchema>, worksp
       iscsiPort: options.iscsiHostPort,
       segments: options.segments,
       log,
+      onRestoring,
     });
   } catch (error) {
     if (error instanceof PortInUse && options.iscsiHostPortField) {

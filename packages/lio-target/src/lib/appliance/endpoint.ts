@@ -49,6 +49,7 @@ export function readEndpoint(path: string): ApplianceEndpoint | undefined {
 export function removeEndpoint(path: string): void {
   rmSync(path, { force: true });
   rmSync(endpointFailurePath(path), { force: true });
+  rmSync(endpointRestoringPath(path), { force: true });
 }
 
 /** Is the process that wrote the endpoint still alive? */
@@ -80,5 +81,33 @@ export function readEndpointFailure(endpointFile: string, since: number): string
     return failure.message;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Beside the endpoint file while target-vm restores the appliance from its saved state: it answers within
+ * seconds, so an initiator whose login waits for it (the lab's boot-vm) may start now rather than once the
+ * endpoint is published. A cold boot (10 to 30 s, or an OS image built first) is not announced.
+ */
+export function endpointRestoringPath(endpointFile: string): string {
+  return `${endpointFile}.restoring`;
+}
+
+export function writeEndpointRestoring(endpointFile: string): void {
+  mkdirSync(dirname(endpointFile), { recursive: true });
+  writeFileSync(endpointRestoringPath(endpointFile), `${JSON.stringify({ pid: process.pid })}\n`);
+}
+
+export function removeEndpointRestoring(endpointFile: string): void {
+  rmSync(endpointRestoringPath(endpointFile), { force: true });
+}
+
+/** Does a live target-vm announce a restore? A dead one's announcement is stale. */
+export function endpointRestoring(endpointFile: string): boolean {
+  try {
+    const { pid } = JSON.parse(readFileSync(endpointRestoringPath(endpointFile), 'utf8')) as { pid?: number };
+    return typeof pid === 'number' && processAlive(pid);
+  } catch {
+    return false;
   }
 }

@@ -71,6 +71,8 @@ export interface StartApplianceOptions {
    * a cold boot when there is none yet; false always boots it.
    */
   savedState?: boolean;
+  /** Called when the start restores a saved state (the appliance answers within seconds), before QEMU starts. */
+  onRestoring?: () => void;
 }
 
 export interface RunningAppliance {
@@ -163,6 +165,7 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
   if (stateEntry && hasSavedState(stateEntry)) {
     let vm: QemuVm | undefined;
     log('LIO appliance: restoring its saved state');
+    options.onRestoring?.();
     try {
       vm = await restoreApplianceState(spec, stateEntry, { log, serialPrefix: APPLIANCE_SERIAL_PREFIX, signal: options.signal, deadlineMs: 60_000 });
       await declaredReady(connect, Math.min(deadline, Date.now() + 30_000));
