@@ -113,6 +113,21 @@ describeBoot('bootLab with stock iPXE ROMs against a real tgt target', () => {
     expect(readFileSync(join(fixture.dir, 'out', 'junit.xml'), 'utf8')).toMatch(/failures="1"[\s\S]*initiator\.name: expected/);
   });
 
+  it("the quick ProxyDHCP responder answers the stock ROM's DHCPDISCOVER, and the iBFT is byte for byte the one of a boot without it", async () => {
+    fixture = await startLabFixture();
+    const { port } = fixture.target;
+    const scriptPath = fixture.writeScript({ initiatorIqn: INITIATOR_IQN, sanhooks: [{ targets: [{ server: '10.0.2.2', port, lun: 1, targetIqn: TARGET_IQN }] }] });
+    const quick = await boot(fixture, { scriptPath, probe: false, quickProxyDhcp: true });
+    expectNoFailure(quick);
+    expect(quick.proxyDhcpOffers).toBeGreaterThanOrEqual(1);
+    const plain = await boot(fixture, { scriptPath, probe: false });
+    expectNoFailure(plain);
+    expect(plain.proxyDhcpOffers).toBeUndefined();
+    expect(Buffer.from(quick.ibftBytes!).toString('hex')).toBe(Buffer.from(plain.ibftBytes!).toString('hex'));
+    expect(quick.sysfsLines).toEqual(plain.sysfsLines);
+    expect(quick.ibft?.nics[0]).toMatchObject({ dhcp: { address: '10.0.2.2' } });
+  });
+
   it('an unreachable target fails fast with the iPXE line and its ipxe.org URL, well before the deadline', async () => {
     fixture = await startLabFixture();
     const closedPort = fixture.target.port;

@@ -21,7 +21,8 @@ import {
   PROBE_SALT_PARAM,
   type ProbeResult,
 } from '../probe';
-import { checkQemu, registerTempDir, startQemu, type Accel, type Firmware, type GuestForward, type QemuVm } from '../vm';
+import { checkQemu, registerTempDir, startQemu, USER_NETWORK, type Accel, type Firmware, type GuestForward, type QemuVm } from '../vm';
+import { startQuickProxyDhcp, type QuickProxyDhcp } from './quick-proxy-dhcp';
 import { IPXE_FAILURE_PATTERNS, LINUX_FAILURE_PATTERNS } from './ipxe-failures';
 import { stockRomPath } from './stock-rom';
 import type { SegmentNic } from './target-access';
@@ -80,6 +81,11 @@ export interface BootLabOptions {
    * With `probe` too, the probe runs first in a boot of its own.
    */
   systemUnderTest?: SystemUnderTest;
+  /**
+   * Answer the ROM's DHCPDISCOVER on net0 with a ProxyDHCPOFFER at once (quick-proxy-dhcp.ts), for ROMs that
+   * wait 2 s for one (Debian's stock ROMs; built ones are set not to). Default false.
+   */
+  quickProxyDhcp?: boolean;
 }
 
 export interface BootTimings {
@@ -110,6 +116,8 @@ export interface BootReport {
   ibftAddress: number | null;
   /** The table's bytes as found in guest memory (may hold CHAP secrets: ibft.bin only). */
   ibftBytes: Uint8Array | null;
+  /** How many ProxyDHCPOFFERs the quick responder sent (quickProxyDhcp); absent when it did not run. */
+  proxyDhcpOffers?: number;
   /** Host decode in Linux sysfs form, secrets masked. */
   sysfsLines: string[];
   expectations: IbftExpectation | null;
@@ -357,6 +365,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
   const tftpDir = mkdtempSync(join(tmpdir(), 'ibft-lab-tftp-'));
   const releaseTftpDir = registerTempDir(tftpDir);
   let vm: QemuVm | undefined;
+  let proxyDhcp: QuickProxyDhcp | undefined;
   try {
     const script = readFileSync(options.scriptPath, 'utf8');
     const salt = randomBytes(12).toString('hex');
@@ -388,6 +397,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
     }
 
     const log = options.log;
+    if (options.quickProxyDhcp) proxyDhcp = await startQuickProxyDhcp({ nextServer: USER_NETWORK.hostIp, bootfile: 'boot.ipxe' });
     vm = await startQemu(
       {
         accel: options.accel ?? 'tcg',
@@ -399,7 +409,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
             romfile: rom,
             mac: options.mac ?? DEFAULT_MAC,
             ...virtioRomProperties(nic, firmware, rom),
-            netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe', guestForwards: options.guestForwards },
+            netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe', guestForwards: options.guestForwards, ...(proxyDhcp ? { hubSocket: { port: proxyDhcp.port } } : {}) },
           },
           ...(options.segmentNics ?? []).map((segmentNic) => ({ model: nic, noRom: true, mac: segmentNic.mac, netdev: { kind: 'socket' as const, connect: segmentNic.connect } })),
         ],
@@ -464,6 +474,10 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
     if (vm) {
       report.serialLog = maskProbeSecrets(vm.serialText());
       await vm.stop();
+    }
+    if (proxyDhcp) {
+      report.proxyDhcpOffers = proxyDhcp.answered();
+      await proxyDhcp.close();
     }
     releaseTftpDir();
     report.timings.totalMs = Date.now() - startedAt;

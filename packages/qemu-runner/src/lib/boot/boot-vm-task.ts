@@ -78,6 +78,7 @@ export async function runBootVmTask(o: BootVmParsed, context: BootVmTaskContext)
     firmware: o.firmware,
     accel: o.accel,
     memoryMiB: o.memoryMiB,
+    quickProxyDhcp: o.quickProxyDhcp && romMode(romOption) === 'stock',
     marker: o.marker,
     guestForwards: access && guestForwardsFor(access),
     segmentNics: o.segmentNics.length ? segmentNicsFor(access, o.segmentNics, accessFrom) : undefined,

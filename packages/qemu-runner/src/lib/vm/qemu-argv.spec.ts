@@ -69,6 +69,19 @@ describe('buildQemuArgv', () => {
     ).toThrow(/nics\[0\]\.netdev\.guestForwards\[0\]\.guestIp/);
   });
 
+  it('joins a loopback UDP socket to the user network through a hub (the NIC, slirp and the socket on one hub)', () => {
+    const argv = buildQemuArgv({ ...base, nics: [{ model: 'rtl8139', netdev: { kind: 'user', tftpDir: '/t', hubSocket: { port: 40555 } } }] });
+    expect(pairs(argv, '-netdev')).toEqual([
+      'user,id=net0user,tftp=/t',
+      'hubport,id=net0hubuser,hubid=0,netdev=net0user',
+      'socket,id=net0sock,udp=127.0.0.1:40555,localaddr=127.0.0.1:0',
+      'hubport,id=net0hubsock,hubid=0,netdev=net0sock',
+      'hubport,id=net0,hubid=0',
+    ]);
+    expect(pairs(argv, '-device')[0]).toMatch(/^rtl8139,netdev=net0(,|$)/);
+    expect(() => buildQemuArgv({ ...base, nics: [{ model: 'rtl8139', netdev: { kind: 'user', hubSocket: { port: 0 } } }] })).toThrow(/nics\[0\]\.netdev\.hubSocket\.port/);
+  });
+
   it('escapes commas in paths (QEMU option syntax)', () => {
     const argv = buildQemuArgv({ ...base, nics: [{ model: 'e1000', netdev: { kind: 'user', tftpDir: '/a,b' } }] });
     expect(pairs(argv, '-netdev')).toEqual(['user,id=net0,tftp=/a,,b']);

@@ -126,7 +126,19 @@ export function buildQemuArgv(spec: VmSpec): string[] {
       throw new VmSpecError(`nics[${i}].mac`, `${JSON.stringify(nic.mac)} is not a MAC address`, 'write it as 52:54:00:12:34:56');
     }
     const id = `net${i}`;
-    argv.push('-netdev', netdevArg(nic, id, i));
+    const hubSocket = nic.netdev.kind === 'user' ? nic.netdev.hubSocket : undefined;
+    if (hubSocket) {
+      if (!Number.isInteger(hubSocket.port) || hubSocket.port < 1 || hubSocket.port > 65535) {
+        throw new VmSpecError(`nics[${i}].netdev.hubSocket.port`, `${JSON.stringify(hubSocket.port)} is not a port`, 'give the UDP port (1-65535) the socket listens on at 127.0.0.1');
+      }
+      // The NIC, QEMU's user network and the socket on one hub: each sees every frame of the others.
+      // QEMU's end of the socket takes a free port (the listener answers to where frames come from).
+      argv.push('-netdev', netdevArg(nic, `${id}user`, i), '-netdev', `hubport,id=${id}hubuser,hubid=${i},netdev=${id}user`);
+      argv.push('-netdev', `socket,id=${id}sock,udp=127.0.0.1:${hubSocket.port},localaddr=127.0.0.1:0`, '-netdev', `hubport,id=${id}hubsock,hubid=${i},netdev=${id}sock`);
+      argv.push('-netdev', `hubport,id=${id},hubid=${i}`);
+    } else {
+      argv.push('-netdev', netdevArg(nic, id, i));
+    }
     const device = [nic.model, `netdev=${id}`];
     if (nic.mac) device.push(`mac=${nic.mac.toLowerCase()}`);
     if (nic.romfile && nic.noRom) throw new VmSpecError(`nics[${i}].noRom`, 'is set together with romfile', 'give one of them');

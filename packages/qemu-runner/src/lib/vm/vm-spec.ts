@@ -34,6 +34,11 @@ export interface UserNetdev {
   hostForwards?: HostForward[];
   /** Guest connections to guestIp:guestPort, relayed to 127.0.0.1:hostPort. */
   guestForwards?: GuestForward[];
+  /**
+   * A UDP socket on 127.0.0.1:port joined to this network through a QEMU hub: it gets a copy of every frame
+   * on the network and may send frames into it (the quick ProxyDHCP responder, boot/quick-proxy-dhcp.ts).
+   */
+  hubSocket?: { port: number };
 }
 
 export interface SocketNetdev {
