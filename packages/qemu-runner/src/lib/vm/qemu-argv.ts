@@ -36,6 +36,10 @@ function accelArgs(accel: VmSpec['accel']): string[] {
   }
 }
 
+function checkPort(field: string, port: number, protocol: 'TCP' | 'UDP'): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new VmSpecError(field, `${port} is not a ${protocol} port`, 'use an integer from 1 to 65535');
+}
+
 function netdevArg(nic: NicSpec, id: string, index: number): string {
   const netdev = nic.netdev;
   if (netdev.kind === 'user') {
@@ -43,18 +47,8 @@ function netdevArg(nic: NicSpec, id: string, index: number): string {
     if (netdev.tftpDir) parts.push(`tftp=${optionValue(netdev.tftpDir)}`);
     if (netdev.bootfile) parts.push(`bootfile=${optionValue(netdev.bootfile)}`);
     for (const [j, fwd] of (netdev.hostForwards ?? []).entries()) {
-      for (const [name, port] of [
-        ['hostPort', fwd.hostPort],
-        ['guestPort', fwd.guestPort],
-      ] as const) {
-        if (!Number.isInteger(port) || port < 1 || port > 65535) {
-          throw new VmSpecError(
-            `nics[${index}].netdev.hostForwards[${j}].${name}`,
-            `${port} is not a TCP port`,
-            'use an integer from 1 to 65535',
-          );
-        }
-      }
+      checkPort(`nics[${index}].netdev.hostForwards[${j}].hostPort`, fwd.hostPort, 'TCP');
+      checkPort(`nics[${index}].netdev.hostForwards[${j}].guestPort`, fwd.guestPort, 'TCP');
       // Loopback only: a lab guest's services must never be reachable from other hosts.
       parts.push(`hostfwd=${fwd.protocol ?? 'tcp'}:127.0.0.1:${fwd.hostPort}-:${fwd.guestPort}`);
     }
@@ -64,14 +58,8 @@ function netdevArg(nic: NicSpec, id: string, index: number): string {
       if (!octets || Number(octets[1]) > 254 || Number(octets[1]) === 0 || RESERVED_GUEST_ADDRESSES.has(fwd.guestIp)) {
         throw new VmSpecError(`${field}.guestIp`, `${JSON.stringify(fwd.guestIp)} is not a free address of QEMU's user network`, 'use one in 10.0.2.0/24 other than 10.0.2.2 and 10.0.2.3, e.g. 10.0.2.4');
       }
-      for (const [name, port] of [
-        ['guestPort', fwd.guestPort],
-        ['hostPort', fwd.hostPort],
-      ] as const) {
-        if (!Number.isInteger(port) || port < 1 || port > 65535) {
-          throw new VmSpecError(`${field}.${name}`, `${port} is not a TCP port`, 'use an integer from 1 to 65535');
-        }
-      }
+      checkPort(`${field}.guestPort`, fwd.guestPort, 'TCP');
+      checkPort(`${field}.hostPort`, fwd.hostPort, 'TCP');
       parts.push(`guestfwd=tcp:${fwd.guestIp}:${fwd.guestPort}-cmd:${GUEST_FORWARD_RELAY} ${fwd.hostPort}`);
     }
     return parts.join(',');
@@ -128,9 +116,7 @@ export function buildQemuArgv(spec: VmSpec): string[] {
     const id = `net${i}`;
     const hubSocket = nic.netdev.kind === 'user' ? nic.netdev.hubSocket : undefined;
     if (hubSocket) {
-      if (!Number.isInteger(hubSocket.port) || hubSocket.port < 1 || hubSocket.port > 65535) {
-        throw new VmSpecError(`nics[${i}].netdev.hubSocket.port`, `${JSON.stringify(hubSocket.port)} is not a port`, 'give the UDP port (1-65535) the socket listens on at 127.0.0.1');
-      }
+      checkPort(`nics[${i}].netdev.hubSocket.port`, hubSocket.port, 'UDP');
       // The NIC, QEMU's user network and the socket on one hub: each sees every frame of the others.
       // QEMU's end of the socket takes a free port (the listener answers to where frames come from).
       argv.push('-netdev', netdevArg(nic, `${id}user`, i), '-netdev', `hubport,id=${id}hubuser,hubid=${i},netdev=${id}user`);
