@@ -159,9 +159,10 @@ export async function startAppliance(options: StartApplianceOptions = {}): Promi
 
   // A segment's socket netdev listens on a port of this run, which a saved state would have to match:
   // an appliance with segments always boots (and is not saved).
-  const stateTool = options.savedState === false || segments.length ? undefined : savedStateUnavailable();
+  const stateWanted = options.savedState !== false && !segments.length;
+  const stateTool = stateWanted ? savedStateUnavailable() : undefined;
   if (stateTool) log(`LIO appliance: booting it without a saved state: ${stateTool}`);
-  const stateEntry = options.savedState === false || segments.length || stateTool ? undefined : savedStatePath(cacheDir, image.key, spec);
+  const stateEntry = stateWanted && !stateTool ? savedStatePath(cacheDir, image.key, spec) : undefined;
   if (stateEntry && hasSavedState(stateEntry)) {
     let vm: QemuVm | undefined;
     log('LIO appliance: restoring its saved state');

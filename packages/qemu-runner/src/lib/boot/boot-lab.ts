@@ -332,6 +332,9 @@ export async function bootLab(options: BootLabOptions): Promise<BootReport> {
   };
 }
 
+/** The script's name on QEMU's TFTP server, and the boot file its DHCP server (and the quick ProxyDHCP responder) names. */
+const BOOT_FILE = 'boot.ipxe';
+
 async function bootOnce(options: BootLabOptions): Promise<BootReport> {
   const startedAt = Date.now();
   const firmware = options.firmware ?? 'bios';
@@ -380,7 +383,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
       if (probeScript.replaced.length) {
         options.log?.(`${options.serialPrefix ?? '[boot-vm] '}probe: the script's lines after its marker (${probeScript.replaced.join('; ')}) give way to the probe boot`);
       }
-      writeFileSync(join(tftpDir, 'boot.ipxe'), probeScript.text);
+      writeFileSync(join(tftpDir, BOOT_FILE), probeScript.text);
       writeFileSync(join(tftpDir, HANDOFF_SCRIPT), ['#!ipxe', ...probeBootLines(salt), ''].join('\n'));
     } else if (sut) {
       const next = systemUnderTestLines(sut);
@@ -389,15 +392,15 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
         symlinkSync(resolve(sut.kernel), join(tftpDir, SUT_KERNEL));
         if (sut.initrd) symlinkSync(resolve(sut.initrd), join(tftpDir, SUT_INITRD));
       }
-      writeFileSync(join(tftpDir, 'boot.ipxe'), scriptWithHandoff(script, marker, next).text);
+      writeFileSync(join(tftpDir, BOOT_FILE), scriptWithHandoff(script, marker, next).text);
       writeFileSync(join(tftpDir, HANDOFF_SCRIPT), ['#!ipxe', ...next, ''].join('\n'));
     } else {
-      copyFileSync(options.scriptPath, join(tftpDir, 'boot.ipxe'));
+      copyFileSync(options.scriptPath, join(tftpDir, BOOT_FILE));
       writeFileSync(join(tftpDir, HANDOFF_SCRIPT), '#!ipxe\nexit\n');
     }
 
     const log = options.log;
-    if (options.quickProxyDhcp) proxyDhcp = await startQuickProxyDhcp({ nextServer: USER_NETWORK.hostIp, bootfile: 'boot.ipxe' });
+    if (options.quickProxyDhcp) proxyDhcp = await startQuickProxyDhcp({ nextServer: USER_NETWORK.hostIp, bootfile: BOOT_FILE });
     vm = await startQemu(
       {
         accel: options.accel ?? 'tcg',
@@ -409,7 +412,7 @@ async function bootOnce(options: BootLabOptions): Promise<BootReport> {
             romfile: rom,
             mac: options.mac ?? DEFAULT_MAC,
             ...virtioRomProperties(nic, firmware, rom),
-            netdev: { kind: 'user', tftpDir, bootfile: 'boot.ipxe', guestForwards: options.guestForwards, ...(proxyDhcp ? { hubSocket: { port: proxyDhcp.port } } : {}) },
+            netdev: { kind: 'user', tftpDir, bootfile: BOOT_FILE, guestForwards: options.guestForwards, ...(proxyDhcp ? { hubSocket: { port: proxyDhcp.port } } : {}) },
           },
           ...(options.segmentNics ?? []).map((segmentNic) => ({ model: nic, noRom: true, mac: segmentNic.mac, netdev: { kind: 'socket' as const, connect: segmentNic.connect } })),
         ],
